@@ -1,0 +1,115 @@
+"""The roles of DESIGN.md, each a Django group with its permissions, declared once here.
+
+`sync_roles` creates/updates the groups; it is run by the data migrations of accounts and of every app
+that adds permissions a role needs, so the groups always match this table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    name: str
+    description: str
+    permissions: tuple[str, ...]
+
+
+# Read access every staff role has to the shared register.
+_STAFF_READ = (
+    "enterprises.view_enterprise",
+    "enterprises.view_enterpriselock",
+    "enterprises.view_ftzaddressrule",
+)
+
+ROLES: tuple[Role, ...] = (
+    Role(
+        "registration_clerk",
+        "窗口/预审人员",
+        "收件、预审、核准、通知书、执照打印、邮寄收件",
+        _STAFF_READ
+        + (
+            "enterprises.add_enterprise",
+            "enterprises.change_enterprise",
+            "enterprises.import_enterprise",
+            "enterprises.export_enterprise",
+            "enterprises.lock_enterprise",
+            "core.view_full_personal_data",
+        ),
+    ),
+    Role("archivist", "档案人员", "移交清单、数字化批次、上架、借阅、迁出档案查找", _STAFF_READ),
+    Role("digitization_operator", "数字化加工人员", "扫描、图像处理、著录标引、质检（外包）", ()),
+    Role("hotline_agent", "咨询坐席", "来电、在线工单、投诉、知识库维护", _STAFF_READ),
+    Role(
+        "investigator",
+        "调查人员",
+        "冒用身份案件、实地核查、意见书",
+        _STAFF_READ + ("enterprises.lock_enterprise", "core.view_full_personal_data"),
+    ),
+    Role(
+        "enterprise_officer",
+        "企业服务专员",
+        "走访、诉求、迁移跟踪、定期报告",
+        _STAFF_READ + ("enterprises.export_enterprise",),
+    ),
+    Role("finance_officer", "财务/绩效", "预算、合同、支付、绩效指标、评价报告", ()),
+    Role(
+        "manager",
+        "科室负责人",
+        "驾驶舱、审批、调整；其余只读",
+        _STAFF_READ
+        + (
+            "enterprises.export_enterprise",
+            "enterprises.confirm_uscc_exception",
+            "enterprises.change_ftzaddressrule",
+            "enterprises.add_ftzaddressrule",
+            "accounts.view_user",
+            "core.view_accesslog",
+            "core.view_full_personal_data",
+        ),
+    ),
+)
+
+ROLE_BY_CODE = {role.code: role for role in ROLES}
+ROLE_BY_NAME = {role.name: role for role in ROLES}
+
+
+def role_codes_for(user) -> list[str]:
+    names = {g.name for g in user.groups.all()}
+    return [role.code for role in ROLES if role.name in names]
+
+
+def sync_roles(apps=None) -> None:
+    """Create each role's group and give it exactly the declared permissions that exist so far."""
+    if apps is None:
+        from django.apps import apps as global_apps
+
+        apps = global_apps
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=role.name)
+        wanted = []
+        for dotted in role.permissions:
+            app_label, codename = dotted.split(".", 1)
+            perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if perm is not None:
+                wanted.append(perm)
+        group.permissions.set(wanted)
+
+
+def sync_roles_migration(apps, schema_editor) -> None:
+    """RunPython body for any app's migration that adds permissions a role needs.
+
+    Permissions are normally created after all migrations (post_migrate); create them now so the
+    groups can be given them in the same migrate run.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    sync_roles(apps)

@@ -1,0 +1,76 @@
+"""Hook for the demo district-year: each app registers a seeder in its own `demo.py`.
+
+`manage.py seed_demo` runs the seeders in dependency order. A seeder is deterministic (it draws from the
+`random.Random` it is given) and is recorded in DemoSeedRun once it finishes, so running seed_demo again
+adds nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bizreg.core.models import Authority
+
+
+@dataclass
+class DemoContext:
+    authority: Authority
+    year: int
+    scale: float
+    stdout: object
+    seed: int = 20230101
+    shared: dict = field(default_factory=dict)
+
+    def rng(self, name: str) -> random.Random:
+        return random.Random(f"{self.seed}:{self.authority.code}:{self.year}:{name}")
+
+    def log(self, message: str) -> None:
+        self.stdout.write(message)
+
+
+Seeder = Callable[[DemoContext], int]
+
+
+@dataclass(frozen=True)
+class SeederEntry:
+    name: str
+    func: Seeder
+    after: tuple[str, ...]
+
+
+_SEEDERS: dict[str, SeederEntry] = {}
+
+
+def register_seeder(name: str, *, after: tuple[str, ...] = ()) -> Callable[[Seeder], Seeder]:
+    def decorator(func: Seeder) -> Seeder:
+        _SEEDERS[name] = SeederEntry(name=name, func=func, after=after)
+        return func
+
+    return decorator
+
+
+def ordered_seeders() -> list[SeederEntry]:
+    """Seeders in an order where each comes after those it names (a topological sort)."""
+    ordered: list[SeederEntry] = []
+    placed: set[str] = set()
+    visiting: set[str] = set()
+
+    def place(name: str) -> None:
+        if name in placed:
+            return
+        if name in visiting:
+            raise ValueError(f"演示数据生成器循环依赖：{name}")
+        if name not in _SEEDERS:
+            raise ValueError(f"演示数据生成器 {name} 未注册")
+        visiting.add(name)
+        for dep in _SEEDERS[name].after:
+            place(dep)
+        visiting.discard(name)
+        placed.add(name)
+        ordered.append(_SEEDERS[name])
+
+    for name in sorted(_SEEDERS):
+        place(name)
+    return ordered

@@ -1,0 +1,53 @@
+"""Shared fixtures: two authorities and one user per role in each, so every test can check tenancy."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bizreg.accounts.roles import ROLES
+from bizreg.testing import factories
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+
+@pytest.fixture
+def authority(db):
+    return factories.AuthorityFactory(
+        code="440115", name="广州市南沙区政务服务和数据管理局", division_code="440115"
+    )
+
+
+@pytest.fixture
+def other_authority(db):
+    return factories.AuthorityFactory(
+        code="440106", name="广州市天河区市场监督管理局", division_code="440106"
+    )
+
+
+@pytest.fixture
+def role_users(authority):
+    """{role_code: user} — one user per role of DESIGN.md, all in `authority`."""
+    return {role.code: factories.UserFactory(role=role.code, authorities=[authority]) for role in ROLES}
+
+
+@pytest.fixture
+def make_user(authority):
+    def make(role: str | None = None, authorities=None, **kwargs):
+        return factories.UserFactory(role=role, authorities=authorities or [authority], **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user) → a test client signed in as that user."""
+    from django.test import Client
+
+    def make(user):
+        c = Client()
+        c.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return c
+
+    return make
