@@ -11,6 +11,11 @@ from bizreg.testing import factories
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
+# Tests of real concurrency (row locks, unique constraints under racing requests) live in files named
+# test_*_pg.py and run in the PostgreSQL pass only: SQLite serializes writers, so there is no race to test.
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+collect_ignore_glob = [] if ON_POSTGRES else ["bizreg/*/tests/test_*_pg.py"]
+
 
 @pytest.fixture
 def authority(db):
