@@ -56,3 +56,16 @@ def client_for(client):
         return c
 
     return make
+
+
+@pytest.fixture
+def celery_eager(settings):
+    """Run Celery tasks inline. Set on the app itself: once the app's config is loaded (any test that
+    started a worker), changing Django's CELERY_* settings no longer reaches it."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

@@ -11,4 +11,6 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
         ("bizreg", {"fields": ("display_name", "phone", "employer", "authorities")}),
     )
     list_display = ("username", "display_name", "employer", "is_active", "last_login")
+    list_filter = ("is_active", "is_staff", "groups", "authorities")
+    search_fields = ("username", "display_name", "email", "employer")
     filter_horizontal = ("groups", "user_permissions", "authorities")

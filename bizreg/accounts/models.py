@@ -16,7 +16,10 @@ class User(AbstractUser):
     employer = models.CharField(
         "所属单位", max_length=100, blank=True, help_text="外包服务人员填写服务商名称；本局人员留空"
     )
-    history = HistoricalRecords(excluded_fields=["password", "last_login"], m2m_fields=[authorities])
+    # Groups are the roles: who granted or removed a role is part of the user's audited history.
+    history = HistoricalRecords(
+        excluded_fields=["password", "last_login"], m2m_fields=["authorities", "groups"]
+    )
 
     class Meta:
         verbose_name = "用户"

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop
+
 
 @dataclass(frozen=True)
 class Role:
     code: str
-    name: str
+    name: str  # the Django group name; Chinese, translated for display only
     description: str
     permissions: tuple[str, ...]
 
@@ -27,8 +29,8 @@ _STAFF_READ = (
 ROLES: tuple[Role, ...] = (
     Role(
         "registration_clerk",
-        "窗口/预审人员",
-        "收件、预审、核准、通知书、执照打印、邮寄收件",
+        gettext_noop("窗口/预审人员"),
+        gettext_noop("收件、预审、核准、通知书、执照打印、邮寄收件"),
         _STAFF_READ
         + (
             "enterprises.add_enterprise",
@@ -39,26 +41,43 @@ ROLES: tuple[Role, ...] = (
             "core.view_full_personal_data",
         ),
     ),
-    Role("archivist", "档案人员", "移交清单、数字化批次、上架、借阅、迁出档案查找", _STAFF_READ),
-    Role("digitization_operator", "数字化加工人员", "扫描、图像处理、著录标引、质检（外包）", ()),
-    Role("hotline_agent", "咨询坐席", "来电、在线工单、投诉、知识库维护", _STAFF_READ),
+    Role(
+        "archivist",
+        gettext_noop("档案人员"),
+        gettext_noop("移交清单、数字化批次、上架、借阅、迁出档案查找"),
+        _STAFF_READ,
+    ),
+    Role(
+        "digitization_operator",
+        gettext_noop("数字化加工人员"),
+        gettext_noop("扫描、图像处理、著录标引、质检（外包）"),
+        (),
+    ),
+    Role(
+        "hotline_agent",
+        gettext_noop("咨询坐席"),
+        gettext_noop("来电、在线工单、投诉、知识库维护"),
+        _STAFF_READ,
+    ),
     Role(
         "investigator",
-        "调查人员",
-        "冒用身份案件、实地核查、意见书",
+        gettext_noop("调查人员"),
+        gettext_noop("冒用身份案件、实地核查、意见书"),
         _STAFF_READ + ("enterprises.lock_enterprise", "core.view_full_personal_data"),
     ),
     Role(
         "enterprise_officer",
-        "企业服务专员",
-        "走访、诉求、迁移跟踪、定期报告",
+        gettext_noop("企业服务专员"),
+        gettext_noop("走访、诉求、迁移跟踪、定期报告"),
         _STAFF_READ + ("enterprises.export_enterprise",),
     ),
-    Role("finance_officer", "财务/绩效", "预算、合同、支付、绩效指标、评价报告", ()),
+    Role(
+        "finance_officer", gettext_noop("财务/绩效"), gettext_noop("预算、合同、支付、绩效指标、评价报告"), ()
+    ),
     Role(
         "manager",
-        "科室负责人",
-        "驾驶舱、审批、调整；其余只读",
+        gettext_noop("科室负责人"),
+        gettext_noop("驾驶舱、审批、调整；其余只读"),
         _STAFF_READ
         + (
             "enterprises.export_enterprise",
@@ -68,6 +87,7 @@ ROLES: tuple[Role, ...] = (
             "accounts.view_user",
             "core.view_accesslog",
             "core.view_full_personal_data",
+            "core.view_backgroundjob",
         ),
     ),
 )

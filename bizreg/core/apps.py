@@ -7,6 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "基础"
 
     def ready(self) -> None:
-        from bizreg.core import metrics_registry
+        from bizreg.core import jobs, metrics_registry
 
         metrics_registry.autodiscover()
+        jobs.autodiscover()

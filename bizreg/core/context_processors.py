@@ -5,22 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise, SimpleLazyObject
+from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: str | Promise
     url_name: str
     permission: str | None
-    icon: str = ""
+    icon: str = ""  # a bootstrap-icons name, e.g. "buildings"
 
 
-# Later modules append their entries here, in menu order.
+# Later modules append their entries here, in menu order. Labels are lazy so the menu follows the
+# language of each request.
 NAVIGATION: list[NavItem] = [
-    NavItem("首页", "core:home", None),
-    NavItem("商事主体", "enterprises:list", "enterprises.view_enterprise"),
-    NavItem("用户与角色", "accounts:user_list", "accounts.view_user"),
-    NavItem("个人信息访问日志", "core:access_log", "core.view_accesslog"),
+    NavItem(_("首页"), "core:home", None, "house-door"),
+    NavItem(_("商事主体"), "enterprises:list", "enterprises.view_enterprise", "buildings"),
+    NavItem(_("用户与角色"), "accounts:user_list", "accounts.view_user", "people"),
+    NavItem(_("个人信息访问日志"), "core:access_log", "core.view_accesslog", "shield-lock"),
 ]
 
 
@@ -40,7 +43,14 @@ def navigation(request) -> dict:
             {
                 "label": item.label,
                 "url": url,
+                "icon": item.icon or "dot",
+                "key": item.url_name.replace(":", "-"),
                 "active": request.path == url or (url != "/" and request.path.startswith(url)),
             }
         )
-    return {"nav_items": items}
+    # Lazy: partial (HTMX) responses that never show the header cost no query.
+    return {
+        "nav_items": items,
+        "user_authorities": SimpleLazyObject(lambda: list(user.authorities.values_list("name", flat=True))),
+        "user_roles": SimpleLazyObject(lambda: list(user.groups.values_list("name", flat=True))),
+    }

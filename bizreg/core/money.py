@@ -12,9 +12,12 @@ def to_decimal(value: object) -> Decimal:
     if isinstance(value, Decimal):
         return value
     try:
-        return Decimal(str(value).strip().replace(",", ""))
+        number = Decimal(str(value).strip().replace(",", ""))
     except (InvalidOperation, ValueError) as exc:
         raise ValueError(f"不是有效的金额：{value!r}") from exc
+    if not number.is_finite():  # "NaN" and "Infinity" parse as Decimals but are no amount
+        raise ValueError(f"不是有效的金额：{value!r}")
+    return number
 
 
 def yuan_to_wan(yuan: object, places: Decimal = CENT) -> Decimal:

@@ -76,9 +76,10 @@ def job_start(*, job: BackgroundJob, total: int) -> None:
     job.refresh_from_db()
 
 
-def job_progress(*, job: BackgroundJob, done: int) -> None:
+def job_progress(*, job: BackgroundJob, done: int, total: int | None = None) -> None:
     # Progress is written outside the job's own transaction so watchers see it while the job runs.
-    BackgroundJob.objects.filter(pk=job.pk).update(done=done)
+    changes = {"done": done} if total is None else {"done": done, "total": total}
+    BackgroundJob.objects.filter(pk=job.pk).update(**changes)
 
 
 @transaction.atomic
@@ -90,3 +91,53 @@ def job_finish(*, job: BackgroundJob, result: dict, failed: bool = False, error:
         error=error,
     )
     job.refresh_from_db()
+
+
+def _enqueue_on_commit(job: BackgroundJob) -> None:
+    from bizreg.core import jobs, tasks
+
+    queue = jobs.queue_for(job.kind)
+    transaction.on_commit(lambda: tasks.run_job.apply_async((job.pk,), queue=queue))
+
+
+@transaction.atomic
+def job_submit(
+    *,
+    authority: Authority,
+    kind: str,
+    actor,
+    parameters: dict | None = None,
+    input_file=None,
+    sha256: str = "",
+) -> BackgroundJob:
+    """Create a job and hand it to a worker once the submitting transaction has committed."""
+    job = job_create(
+        authority=authority,
+        kind=kind,
+        actor=actor,
+        parameters=parameters,
+        input_file=input_file,
+        sha256=sha256,
+    )
+    _enqueue_on_commit(job)
+    return job
+
+
+class JobNotRetryable(Exception):
+    pass
+
+
+@transaction.atomic
+def job_retry(*, job: BackgroundJob, actor) -> BackgroundJob:
+    """Queue a failed job again from the start (runners are idempotent); only its submitter may."""
+    locked = BackgroundJob.objects.select_for_update().get(pk=job.pk)
+    if locked.status != BackgroundJob.Status.FAILED:
+        raise JobNotRetryable("只有失败的任务可以重试。")
+    if locked.created_by_id != getattr(actor, "pk", None):
+        raise JobNotRetryable("只有任务提交人可以重试该任务。")
+    BackgroundJob.objects.filter(pk=job.pk).update(
+        status=BackgroundJob.Status.PENDING, done=0, error="", result={}, started_at=None, finished_at=None
+    )
+    job.refresh_from_db()
+    _enqueue_on_commit(job)
+    return job

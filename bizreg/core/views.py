@@ -1,19 +1,70 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.shortcuts import render
+from django.http import HttpResponseServerError
+from django.shortcuts import redirect, render
+from django.template import loader
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from bizreg.core import selectors
+from bizreg.core import jobs, selectors, services
+from bizreg.core.forms import AccessLogFilterForm
 
 
 @login_required
 def home(request):
-    return render(request, "core/home.html", {"figures": selectors.home_figures(user=request.user)})
+    user = request.user
+    return render(
+        request,
+        "core/home.html",
+        {
+            "figures": selectors.home_figures(user=user),
+            "established_chart": selectors.established_chart(user=user),
+            "entity_type_chart": selectors.entity_type_chart(user=user),
+            "recent_actions": selectors.recent_actions(user=user),
+            "recent_jobs": selectors.recent_jobs(user=user),
+        },
+    )
 
 
 @login_required
 @permission_required("core.view_accesslog", raise_exception=True)
 def access_log(request):
-    page = selectors.access_log_page(user=request.user, params=request.GET)
-    return render(request, "core/access_log.html", {"page": page, "params": request.GET})
+    form = AccessLogFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = selectors.access_log_page(user=request.user, filters=filters, page=request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "core/access_log.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+@login_required
+def job_detail(request, pk: int):
+    job = selectors.job_for(user=request.user, pk=pk)
+    context = {
+        "job": job,
+        "kind_label": jobs.kind_label(job.kind),
+        "can_retry": job.created_by_id == request.user.pk,
+    }
+    if request.htmx:
+        return render(request, "core/_job_progress.html", context)
+    return render(request, "core/job_detail.html", context)
+
+
+@login_required
+@require_POST
+def job_retry(request, pk: int):
+    job = selectors.job_for(user=request.user, pk=pk)
+    try:
+        services.job_retry(job=job, actor=request.user)
+    except services.JobNotRetryable as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("任务已重新排队。"))
+    return redirect("core:job_detail", pk=job.pk)
 
 
 def bad_request(request, exception=None):
@@ -29,4 +80,10 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    return render(request, "errors/500.html", status=500)
+    # Rendered without the request: no context processor, session or database is touched, so this page
+    # still shows when the failure is the database itself.
+    return HttpResponseServerError(loader.get_template("errors/500.html").render())
+
+
+def csrf_failure(request, reason=""):
+    return render(request, "errors/403_csrf.html", {"reason": reason}, status=403)

@@ -97,6 +97,8 @@ class Enterprise(AuthorityScopedModel):
     uscc_is_exception = models.BooleanField(
         "代码校验例外", default=False, help_text="早期试点地区合法核发但校验位不符的代码，经负责人确认登记"
     )
+    # On PostgreSQL the database also keeps a generated column `name_bigrams` derived from `name` for the
+    # two-character search (migration 0005): changing this field's type needs that column dropped first.
     name = models.CharField("名称", max_length=200, db_index=True)
     name_initials = models.CharField("名称拼音首字母", max_length=200, db_index=True, editable=False)
     entity_type = models.CharField("主体类型", max_length=20, choices=EntityType.choices, db_index=True)

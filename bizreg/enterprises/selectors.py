@@ -1,26 +1,334 @@
+"""Reads of the register, always scoped by the user's authorities (another authority's rows do not exist)."""
+
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
 from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from bizreg.core.scoping import scope_to_user
-from bizreg.enterprises.models import Enterprise, EnterpriseStatus
+from bizreg.core.masking import mask_id_number
+from bizreg.core.scoping import authority_ids_for, scope_to_user
+from bizreg.enterprises.filters import EnterpriseFilterSet, active_lock_exists
+from bizreg.enterprises.models import (
+    Enterprise,
+    EnterpriseFormerName,
+    EnterpriseLock,
+    EnterpriseStatus,
+    FtzAddressRule,
+    Street,
+    UsccException,
+)
+from bizreg.enterprises.services import division_prefix
+
+PAGE_SIZE = 50
+# Counting stops here: past it the list says "10,000+" (or, without a search word, shows the planner's
+# estimate) and only that many rows can be paged. Counting every match of a common word in a million
+# rows would cost more than the page itself.
+COUNT_CAP = 10_000
 
 
-def enterprises_visible_to(user):
+def enterprises_visible_to(user) -> QuerySet[Enterprise]:
     return scope_to_user(Enterprise.objects.select_related("street"), user)
 
 
-def enterprise_page(*, user, params) -> Page:
-    return Paginator(enterprises_visible_to(user), 50).get_page(params.get("page"))
+def enterprises_listed(user) -> QuerySet[Enterprise]:
+    """Visible enterprises with what every list row shows (street, lock flag) in the same query."""
+    return enterprises_visible_to(user).annotate(is_locked=active_lock_exists())
+
+
+def enterprise_for(*, user, pk: Any) -> Enterprise:
+    """The enterprise if the user may see it; 404 alike for "not yours" and "does not exist"."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404(_("没有找到该商事主体。")) from None
+    enterprise = (
+        enterprises_listed(user)
+        .select_related("authority", "ftz_rule", "ftz_rule__street")
+        .filter(pk=pk)
+        .first()
+    )
+    if enterprise is None:
+        raise Http404(_("没有找到该商事主体。"))
+    return enterprise
+
+
+def streets_visible_to(user) -> QuerySet[Street]:
+    """Streets of the districts the user's authorities cover (the choices of filters and forms)."""
+    from bizreg.core.models import Authority
+
+    if getattr(user, "is_superuser", False):
+        return Street.objects.all()
+    prefixes = {
+        division_prefix(code)
+        for code in Authority.objects.filter(pk__in=authority_ids_for(user)).values_list(
+            "division_code", flat=True
+        )
+    }
+    condition = Q(pk__in=[])
+    for prefix in prefixes:
+        condition |= Q(division_code__startswith=prefix)
+    return Street.objects.filter(condition)
+
+
+# --- search and listing ---------------------------------------------------------------------------------
+
+
+def enterprise_filterset(*, user, params: Mapping[str, str]) -> EnterpriseFilterSet:
+    return EnterpriseFilterSet(params or None, queryset=enterprises_listed(user), user=user)
+
+
+def enterprise_search(*, user, params: Mapping[str, str]) -> QuerySet[Enterprise]:
+    """The enterprises matching `params` (q, filters, sort), ordered, not paginated.
+
+    Invalid filter values are ignored here; the list page shows them as form errors and the API answers
+    400 (see EnterpriseFilterSet).
+    """
+    return enterprise_filterset(user=user, params=params).qs
+
+
+def _planner_estimate(queryset: QuerySet) -> int | None:
+    """PostgreSQL's row estimate for the query, without scanning it."""
+    if connection.vendor != "postgresql":
+        return None
+    plan = queryset.order_by().values("pk").explain(format="json")
+    try:
+        return int(json.loads(plan)[0]["Plan"]["Plan Rows"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+class EnterprisePaginator(Paginator):
+    """Counts at most COUNT_CAP rows; past that, on PostgreSQL, a list without a search word shows the
+    planner's row estimate (reliable for plain column filters, not for text search).
+    """
+
+    def __init__(
+        self, object_list, per_page, *args, count_cap: int | None = None, allow_estimate=False, **kw
+    ):
+        super().__init__(object_list, per_page, *args, **kw)
+        self.count_cap = COUNT_CAP if count_cap is None else count_cap
+        self.allow_estimate = allow_estimate
+        self.count_is_estimate = False
+        self.count_is_capped = False
+
+    @cached_property
+    def count(self) -> int:
+        if self.allow_estimate:
+            estimate = _planner_estimate(self.object_list)
+            if estimate is not None and estimate > self.count_cap:
+                self.count_is_estimate = True
+                return estimate
+        counted = self.object_list.order_by().values("pk")[: self.count_cap + 1].count()
+        if counted > self.count_cap:
+            self.count_is_capped = True
+            return self.count_cap
+        return counted
+
+    @cached_property
+    def num_pages(self) -> int:
+        # Beyond the cap, OFFSET scans get slow and the count is approximate: those pages are not offered.
+        return min(super().num_pages, max(1, self.count_cap // self.per_page))
+
+
+@dataclass
+class EnterpriseListing:
+    filterset: EnterpriseFilterSet
+    page: Page
+
+    @property
+    def paginator(self) -> EnterprisePaginator:
+        return self.page.paginator
+
+
+def enterprise_listing(*, user, params: Mapping[str, str]) -> EnterpriseListing:
+    filterset = enterprise_filterset(user=user, params=params)
+    queryset = filterset.qs
+    paginator = EnterprisePaginator(queryset, PAGE_SIZE, allow_estimate=not filterset.has_search)
+    return EnterpriseListing(filterset=filterset, page=paginator.get_page(params.get("page")))
+
+
+def enterprise_page(*, user, params: Mapping[str, str]) -> Page:
+    return enterprise_listing(user=user, params=params).page
+
+
+def enterprise_api_queryset(*, user) -> QuerySet[Enterprise]:
+    return enterprises_listed(user).prefetch_related(
+        Prefetch("former_names", queryset=EnterpriseFormerName.objects.order_by("-used_until", "-id"))
+    )
+
+
+# --- detail ---------------------------------------------------------------------------------------------
+
+
+def enterprise_locks(*, enterprise: Enterprise) -> list[EnterpriseLock]:
+    return list(enterprise.locks.select_related("locked_by", "released_by").order_by("-locked_at"))
+
+
+def enterprise_former_names(*, enterprise: Enterprise) -> list[EnterpriseFormerName]:
+    return list(enterprise.former_names.order_by("-used_until", "-id"))
+
+
+@dataclass
+class FieldChange:
+    field: str
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class HistoryEntry:
+    when: Any
+    user: Any
+    kind: str
+    reason: str
+    changes: list[FieldChange]
+    created: bool = False
+
+
+_HISTORY_KINDS = {"+": gettext_lazy("登记"), "~": gettext_lazy("变更"), "-": gettext_lazy("删除")}
+_MASKED_FIELDS = {"legal_rep_id_number"}
+
+
+def _display(model_field, value, related_labels: dict) -> str:
+    if value is None or value == "":
+        return _("（空）")
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if model_field.name in _MASKED_FIELDS:
+        return mask_id_number(value)
+    if model_field.is_relation:
+        return related_labels.get((model_field.name, value), f"#{value}")
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    return str(value)
+
+
+def enterprise_history(*, enterprise: Enterprise) -> list[HistoryEntry]:
+    """Every recorded version, newest first, with what changed from the version before (ID numbers masked)."""
+    records = list(enterprise.history.select_related("history_user").order_by("history_date", "history_id"))
+    tracked = [
+        f
+        for f in Enterprise._meta.fields
+        if f.editable and f.name not in ("id", "created_at", "updated_at", "authority")
+    ]
+    street_ids = {r.street_id for r in records if r.street_id}
+    rule_ids = {r.ftz_rule_id for r in records if r.ftz_rule_id}
+    related = {("street", s.pk): s.name for s in Street.objects.filter(pk__in=street_ids)}
+    related |= {("ftz_rule", r.pk): str(r) for r in FtzAddressRule.objects.filter(pk__in=rule_ids)}
+    entries: list[HistoryEntry] = []
+    previous = None
+    for record in records:
+        changes = []
+        for f in tracked:
+            new = getattr(record, f.attname)
+            old = getattr(previous, f.attname) if previous is not None else None
+            if previous is None and new in (None, "", False):
+                continue
+            if previous is not None and old == new:
+                continue
+            changes.append(
+                FieldChange(
+                    field=f.name,
+                    label=str(f.verbose_name),
+                    old=_display(f, old, related) if previous is not None else "",
+                    new=_display(f, new, related),
+                )
+            )
+        entries.append(
+            HistoryEntry(
+                when=record.history_date,
+                user=record.history_user,
+                kind=str(_HISTORY_KINDS.get(record.history_type, record.history_type)),
+                reason=record.history_change_reason or "",
+                changes=changes,
+                created=record.history_type == "+",
+            )
+        )
+        previous = record
+    entries.reverse()
+    return entries
+
+
+# --- rules and exceptions -------------------------------------------------------------------------------
+
+
+def ftz_rules_visible_to(user) -> QuerySet[FtzAddressRule]:
+    """Rules of the user's authorities, each with how many enterprises it currently tags."""
+    return (
+        scope_to_user(FtzAddressRule.objects.select_related("street", "authority"), user)
+        .annotate(enterprise_count=Count("enterprise"))
+        .order_by("authority_id", "priority", "id")
+    )
+
+
+def ftz_rule_for(*, user, pk: int) -> FtzAddressRule:
+    rule = (
+        scope_to_user(FtzAddressRule.objects.select_related("street", "authority"), user)
+        .filter(pk=pk)
+        .first()
+    )
+    if rule is None:
+        raise Http404(_("没有找到该自贸区地址规则。"))
+    return rule
+
+
+def uscc_exceptions_visible_to(user) -> QuerySet[UsccException]:
+    return scope_to_user(UsccException.objects.select_related("confirmed_by"), user).order_by("-created_at")
+
+
+# --- figures --------------------------------------------------------------------------------------------
 
 
 def home_figures(*, user) -> list[dict]:
-    qs = enterprises_visible_to(user)
+    """Real counts of the register for the home page (one aggregate query plus the lock count)."""
+    start_of_year = timezone.localdate().replace(month=1, day=1)
+    qs = scope_to_user(Enterprise.objects.all(), user).order_by()
+    active = Q(status=EnterpriseStatus.ACTIVE)
+    figures = qs.aggregate(
+        total=Count("id"),
+        active=Count("id", filter=active),
+        ftz=Count("id", filter=active & Q(in_ftz=True)),
+        new=Count("id", filter=Q(established_on__gte=start_of_year)),
+    )
+    locked = scope_to_user(
+        EnterpriseLock.objects.filter(released_at__isnull=True), user, field="enterprise__authority"
+    ).count()
     return [
-        {"key": "enterprises_total", "label": "在册商事主体", "value": qs.count()},
+        {
+            "key": "enterprises_total",
+            "label": _("在册商事主体"),
+            "value": figures["total"],
+            "url": "/enterprises/",
+        },
         {
             "key": "enterprises_active",
-            "label": "存续",
-            "value": qs.filter(status=EnterpriseStatus.ACTIVE).count(),
+            "label": _("存续"),
+            "value": figures["active"],
+            "url": "/enterprises/?status=active",
         },
+        {
+            "key": "enterprises_ftz",
+            "label": _("自贸区存续主体"),
+            "value": figures["ftz"],
+            "url": "/enterprises/?status=active&in_ftz=1",
+        },
+        {
+            "key": "enterprises_new_this_year",
+            "label": _("%(year)d 年新设立") % {"year": start_of_year.year},
+            "value": figures["new"],
+            "url": f"/enterprises/?established_from={start_of_year.isoformat()}",
+        },
+        {"key": "enterprises_locked", "label": _("锁定中"), "value": locked, "url": "/enterprises/?locked=1"},
     ]

@@ -1,0 +1,1 @@
+"""Benchmarks of bizreg (not tests): see bench/README.md."""

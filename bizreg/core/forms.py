@@ -1,0 +1,29 @@
+"""Forms of core's pages (filters); bad input comes back as field errors, never as a crash."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from bizreg.core.models import AccessLog
+
+
+class AccessLogFilterForm(forms.Form):
+    user = forms.CharField(label=_("用户"), required=False, max_length=50)
+    action = forms.ChoiceField(
+        label=_("操作"), required=False, choices=[("", _("全部"))] + list(AccessLog.Action.choices)
+    )
+    object = forms.CharField(label=_("对象"), required=False, max_length=100)
+    date_from = forms.DateField(
+        label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("起始日期不能晚于截止日期。"), code="date_range")
+        return data

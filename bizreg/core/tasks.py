@@ -1,0 +1,12 @@
+"""Celery tasks of core: the generic background-job runner (thin: the work is in core.jobs)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="core.run_job", ignore_result=True, acks_late=True)
+def run_job(job_id: int) -> str:
+    from bizreg.core import jobs
+
+    return jobs.execute(job_id)
