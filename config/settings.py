@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "bizreg.core",
     "bizreg.accounts",
     "bizreg.enterprises",
+    "bizreg.registration",
 ]
 
 MIDDLEWARE = [

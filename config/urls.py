@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("bizreg.core.urls")),
     path("accounts/", include("bizreg.accounts.urls")),
     path("enterprises/", include("bizreg.enterprises.urls")),
+    path("registration/", include("bizreg.registration.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
