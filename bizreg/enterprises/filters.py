@@ -9,6 +9,7 @@ from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
+from bizreg.core.identifiers import USCC_ALPHABET
 from bizreg.core.scoping import authority_ids_for
 from bizreg.enterprises.models import (
     Enterprise,
@@ -24,6 +25,7 @@ YES_NO = (("1", _("是")), ("0", _("否")))
 MAX_TERMS = 5
 MAX_FORMER_NAME_HITS = 200
 MIN_CONTAINS_LENGTH = 2  # shorter words are not searched inside names
+MIN_USCC_PREFIX_LENGTH = 6  # a shorter run of digits is as likely a part of a name as of a code
 # sort value → order_by; every ordering ends with the primary key so pages never overlap.
 SORTS = {
     "-established_on": ("-established_on", "-id"),
@@ -75,12 +77,33 @@ def _uscc_prefix(code: str) -> Q:
     return Q(uscc__gte=code, uscc__lt=code[:-1] + chr(ord(code[-1]) + 1))
 
 
+def is_uscc_shaped(term: str) -> bool:
+    """Whether a search word can only be (the start of) a USCC: 6–18 characters of the USCC alphabet whose
+    first eight are digits, as every code in the register has (department, type, division code).
+
+    Such a word is looked up in the USCC index alone: names, former names and pinyin initials with a run
+    of six digits are not what a clerk typing a code looks for, and their trigram scans cost more than
+    the code lookup itself. The legal representative is a person's name, never a code.
+    """
+    code = term.upper()
+    return (
+        MIN_USCC_PREFIX_LENGTH <= len(code) <= 18
+        and code.isascii()
+        and code[:8].isdigit()
+        and all(c in USCC_ALPHABET for c in code)
+    )
+
+
 def search_condition(term: str, *, authority_ids: list[int] | None) -> Q:
     """What one search word matches: name or former name (contains), pinyin initials, USCC, legal rep.
 
-    Former names are looked up first (their own index) and joined in as ids, so the whole condition
-    stays an OR of indexed predicates the planner can combine.
+    A USCC or a USCC prefix (see is_uscc_shaped) matches the code only. Former names are looked up first
+    (their own index) and joined in as ids, so the whole condition stays an OR of indexed predicates the
+    planner can combine.
     """
+    if is_uscc_shaped(term):
+        code = term.upper()
+        return Q(uscc=code) if len(code) == 18 else _uscc_prefix(code)
     condition = Q(legal_rep_name=term)
     if len(term) < MIN_CONTAINS_LENGTH:
         # One character is in a large share of all names and no index can find it: such a word matches
@@ -92,7 +115,11 @@ def search_condition(term: str, *, authority_ids: list[int] | None) -> Q:
     former = EnterpriseFormerName.objects.filter(_contains(EnterpriseFormerName, "name", term))
     if authority_ids is not None:
         former = former.filter(enterprise__authority_id__in=authority_ids)
-    former_ids = list(former.values_list("enterprise_id", flat=True)[:MAX_FORMER_NAME_HITS])
+    # No ORDER BY (the model's default "-used_until" would otherwise apply): ordering makes PostgreSQL
+    # join every former name containing a common word before keeping 200 (≈ 280 ms for 有限 at 1M
+    # enterprises, 3 ms without). Only a word with more than 200 former-name hits is affected, and such a
+    # word matches thousands of current names as well.
+    former_ids = list(former.order_by().values_list("enterprise_id", flat=True)[:MAX_FORMER_NAME_HITS])
     if former_ids:
         condition |= Q(pk__in=former_ids)
     if term.isascii() and term.isalnum():
