@@ -24,6 +24,8 @@ OUT = Path(__file__).resolve().parent / "out" / "results.jsonl"
 BENCHMARKS: dict[str, dict[str, tuple[str, ...]]] = {
     "seed_load": {"quick": ("postgresql", "sqlite"), "full": ("postgresql", "sqlite")},
     "enterprise_search": {"quick": ("postgresql", "sqlite"), "full": ("postgresql",)},
+    "intake_api": {"quick": ("postgresql", "sqlite"), "full": ("postgresql", "sqlite")},
+    "case_list": {"quick": ("postgresql", "sqlite"), "full": ("postgresql",)},
 }
 
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "bizreg.accounts",
     "bizreg.enterprises",
     "bizreg.registration",
+    "bizreg.portal",
 ]
 
 MIDDLEWARE = [
@@ -188,16 +189,47 @@ STORAGES = {
     },
 }
 
+# --- Cache -----------------------------------------------------------------------------------------
+# Shared by every process: the public pages' per-address rate limits must hold across gunicorn workers
+# and nodes. A database table by default (created by the portal app's migration), Redis with CACHE_URL.
+_CACHE_URL = os.environ.get("CACHE_URL", "")
+if _CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "bizreg_cache",
+            "OPTIONS": {"MAX_ENTRIES": 100_000, "CULL_FREQUENCY": 4},
+        }
+    }
+
+# --- Public portal -----------------------------------------------------------------------------------
+# The address printed (as QR code) on notices for their public verification page.
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# Lookups allowed per visitor address: (requests, seconds).
+PORTAL_VERIFY_RATE_LIMIT = (int(os.environ.get("PORTAL_VERIFY_RATE_LIMIT", "20")), 60)
+# Reverse proxies in front of gunicorn whose X-Forwarded-For is trusted (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# --- Licence stock -----------------------------------------------------------------------------------
+# Blank sheets of a kind below which the stock page and the clerk's home warn (a manager can set a level
+# per authority and kind on the stock page).
+LICENCE_REORDER_LEVEL = int(os.environ.get("LICENCE_REORDER_LEVEL", "200"))
+
 # --- Celery ------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
     (_queue_dir).mkdir(parents=True, exist_ok=True)
     (VAR_DIR / "celery" / "processed").mkdir(parents=True, exist_ok=True)
+    (VAR_DIR / "celery" / "control").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        # The exchange tables would otherwise land in ./control of whatever directory the process runs in.
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "0") == "1"
@@ -232,6 +264,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "kind" field with different choices: name each enum after its own set.
+    "ENUM_NAME_OVERRIDES": {
+        "LicenceKindEnum": "bizreg.registration.models.LicenceKind",
+        "NoticeKindEnum": "bizreg.registration.models.NoticeKind",
+        "ServiceRecordKindEnum": "bizreg.registration.models.ServiceRecord.Kind",
+    },
 }
 
 # --- Security (production) -------------------------------------------------------------------------

@@ -21,6 +21,10 @@ PUBLIC_URL_NAMES = {
     "api-redoc",
     "api-root",
     "api-root-format",
+    "portal:progress",  # public progress query (status and dates only)
+    "core:health",  # load-balancer liveness: {"ok": true}, no data
+    "portal:verify_form",  # public notice verification (rate-limited, no personal data)
+    "portal:verify",
 }
 
 

@@ -26,6 +26,60 @@ _STAFF_READ = (
     "enterprises.view_ftzaddressrule",
 )
 
+# --- registration (issue 3) -------------------------------------------------------------------------
+# Reading registration cases and the notices issued for them (who follows up on a case, answers the
+# hotline about it, investigates it or archives its file).
+_REGISTRATION_READ = (
+    "registration.view_registrationcase",
+    "registration.view_notice",
+    "registration.view_materialrequirement",
+)
+# The window clerk: intake, pre-review, acceptance, approval (审核合一), notices, licence printing, mail,
+# information entry/guidance records and follow-up of failed online applications.
+_REGISTRATION_CLERK = _REGISTRATION_READ + (
+    "registration.add_registrationcase",
+    "registration.change_registrationcase",
+    "registration.review_case",
+    "registration.approve_case",
+    "registration.print_licence",
+    "registration.view_caseextension",
+    "registration.add_caseextension",
+    "registration.add_notice",
+    "registration.view_licencebatch",
+    "registration.view_licencesheet",
+    "registration.change_licencesheet",
+    "registration.view_mailpackage",
+    "registration.add_mailpackage",
+    "registration.change_mailpackage",
+    "registration.view_mailhandover",
+    "registration.add_mailhandover",
+    "registration.view_servicerecord",
+    "registration.add_servicerecord",
+    "registration.change_servicerecord",
+    "registration.view_followuptask",
+    "registration.add_followuptask",
+    "registration.change_followuptask",
+    "registration.view_contactlog",
+    "registration.add_contactlog",
+)
+# The section head: approves extensions, manages licence stock and the materials checklist, reads all.
+_REGISTRATION_MANAGER = _REGISTRATION_READ + (
+    "registration.approve_extension",
+    "registration.view_caseextension",
+    "registration.change_caseextension",
+    "registration.manage_licence_stock",
+    "registration.view_licencebatch",
+    "registration.add_licencebatch",
+    "registration.view_licencesheet",
+    "registration.add_materialrequirement",
+    "registration.change_materialrequirement",
+    "registration.view_mailpackage",
+    "registration.view_mailhandover",
+    "registration.view_servicerecord",
+    "registration.view_followuptask",
+    "registration.view_contactlog",
+)
+
 ROLES: tuple[Role, ...] = (
     Role(
         "registration_clerk",
@@ -39,13 +93,14 @@ ROLES: tuple[Role, ...] = (
             "enterprises.export_enterprise",
             "enterprises.lock_enterprise",
             "core.view_full_personal_data",
-        ),
+        )
+        + _REGISTRATION_CLERK,
     ),
     Role(
         "archivist",
         gettext_noop("档案人员"),
         gettext_noop("移交清单、数字化批次、上架、借阅、迁出档案查找"),
-        _STAFF_READ,
+        _STAFF_READ + _REGISTRATION_READ,
     ),
     Role(
         "digitization_operator",
@@ -57,19 +112,19 @@ ROLES: tuple[Role, ...] = (
         "hotline_agent",
         gettext_noop("咨询坐席"),
         gettext_noop("来电、在线工单、投诉、知识库维护"),
-        _STAFF_READ,
+        _STAFF_READ + ("registration.view_registrationcase",),
     ),
     Role(
         "investigator",
         gettext_noop("调查人员"),
         gettext_noop("冒用身份案件、实地核查、意见书"),
-        _STAFF_READ + ("enterprises.lock_enterprise", "core.view_full_personal_data"),
+        _STAFF_READ + ("enterprises.lock_enterprise", "core.view_full_personal_data") + _REGISTRATION_READ,
     ),
     Role(
         "enterprise_officer",
         gettext_noop("企业服务专员"),
         gettext_noop("走访、诉求、迁移跟踪、定期报告"),
-        _STAFF_READ + ("enterprises.export_enterprise",),
+        _STAFF_READ + ("enterprises.export_enterprise",) + _REGISTRATION_READ,
     ),
     Role(
         "finance_officer", gettext_noop("财务/绩效"), gettext_noop("预算、合同、支付、绩效指标、评价报告"), ()
@@ -88,7 +143,8 @@ ROLES: tuple[Role, ...] = (
             "core.view_accesslog",
             "core.view_full_personal_data",
             "core.view_backgroundjob",
-        ),
+        )
+        + _REGISTRATION_MANAGER,
     ),
 )
 

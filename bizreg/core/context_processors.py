@@ -22,6 +22,14 @@ class NavItem:
 NAVIGATION: list[NavItem] = [
     NavItem(_("首页"), "core:home", None, "house-door"),
     NavItem(_("商事主体"), "enterprises:list", "enterprises.view_enterprise", "buildings"),
+    NavItem(_("登记业务"), "registration:case_list", "registration.view_registrationcase", "journal-text"),
+    NavItem(_("到期预警"), "registration:case_due", "registration.view_registrationcase", "alarm"),
+    NavItem(_("文书"), "registration:notice_list", "registration.view_notice", "file-earmark-text"),
+    NavItem(_("执照库存"), "registration:licence_stock", "registration.view_licencesheet", "printer"),
+    NavItem(_("邮寄件"), "registration:mail_list", "registration.view_mailpackage", "envelope"),
+    NavItem(_("信息录入与指引"), "registration:records_list", "registration.view_servicerecord", "keyboard"),
+    NavItem(_("网办跟进"), "registration:follow_up_list", "registration.view_followuptask", "telephone"),
+    NavItem(_("网办导入"), "registration:online_import", "registration.add_registrationcase", "download"),
     NavItem(_("用户与角色"), "accounts:user_list", "accounts.view_user", "people"),
     NavItem(_("个人信息访问日志"), "core:access_log", "core.view_accesslog", "shield-lock"),
 ]

@@ -45,6 +45,18 @@ def home_figures(*, user) -> list[Figure]:
                     url=row.get("url", ""),
                 )
             )
+    if user.has_perm("registration.review_case") or user.has_perm("registration.approve_extension"):
+        # The statutory-clock warnings of those who handle cases or approve extensions.
+        from bizreg.registration.selectors import cases as case_selectors
+
+        for row in case_selectors.home_figures(user=user):
+            figures.append(Figure(key=row["key"], label=row["label"], value=row["value"], url=row["url"]))
+    if user.has_perm("registration.print_licence") or user.has_perm("registration.manage_licence_stock"):
+        # Blank licence sheets left, with the reorder warning, for those who print or restock them.
+        from bizreg.registration.selectors import licences as licence_selectors
+
+        for row in licence_selectors.home_figures(user=user):
+            figures.append(Figure(**row))
     if user.has_perm("accounts.view_user"):
         active_users = account_selectors.users_visible_to(user).filter(is_active=True).count()
         figures.append(Figure(key="users_active", label=_("在岗用户"), value=active_users))

@@ -1,10 +1,10 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpResponseServerError
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from bizreg.core import jobs, selectors, services
 from bizreg.core.forms import AccessLogFilterForm
@@ -65,6 +65,13 @@ def job_retry(request, pk: int):
     else:
         messages.success(request, _("任务已重新排队。"))
     return redirect("core:job_detail", pk=job.pk)
+
+
+@require_GET
+def health(request):
+    """Liveness for the load balancer (and the trivial reference view of bench/intake_api): no database,
+    no session, no login."""
+    return JsonResponse({"ok": True})
 
 
 def bad_request(request, exception=None):

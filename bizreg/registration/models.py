@@ -75,7 +75,9 @@ CASE_WORKFLOW = StateMachine(
         transition(
             "archive",
             "归档",
-            [CaseState.LICENSED, CaseState.REJECTED, CaseState.WITHDRAWN],
+            # APPROVED: case types that print no licence (注销, 备案, 迁出) are archived after approval;
+            # services.cases refuses it for the types that do.
+            [CaseState.APPROVED, CaseState.LICENSED, CaseState.REJECTED, CaseState.WITHDRAWN],
             CaseState.ARCHIVED,
             "registration.review_case",
         ),
@@ -182,6 +184,26 @@ class RegistrationCase(AuthorityScopedModel):
         return f"{self.number} {self.get_case_type_display()} {self.enterprise_name}"
 
 
+class CaseNumberCounter(models.Model):
+    """The last sequence number given to an authority's cases of one day (业务编号 = 机关代码+日期+序号).
+
+    Taken with an UPDATE that locks the row, so two clerks registering at the same moment never get the
+    same number; the unique constraint on RegistrationCase.number backs this up.
+    """
+
+    authority = models.ForeignKey("core.Authority", on_delete=models.PROTECT, verbose_name="登记机关")
+    day = models.DateField("日期")
+    last = models.PositiveIntegerField("已用序号", default=0)
+
+    class Meta:
+        verbose_name = "业务编号计数器"
+        verbose_name_plural = "业务编号计数器"
+        constraints = [models.UniqueConstraint(fields=["authority", "day"], name="uniq_case_counter_day")]
+
+    def __str__(self) -> str:
+        return f"{self.authority_id} {self.day} {self.last}"
+
+
 class CaseTransitionLog(models.Model):
     """Every state change of a case: who, when, from what to what, why."""
 
@@ -276,6 +298,9 @@ class CaseExtension(TimeStampedModel):
         verbose_name = "延长办理期限"
         verbose_name_plural = "延长办理期限"
 
+    def __str__(self) -> str:
+        return f"{self.case.number} 延长申请（{self.get_status_display()}）"
+
 
 class NoticeKind(models.TextChoices):
     ACCEPTANCE = "acceptance", "受理通知书"
@@ -305,9 +330,64 @@ class Notice(AuthorityScopedModel):
         verbose_name = "文书"
         verbose_name_plural = "文书"
         ordering = ["-issued_at"]
+        # docs: the staff's notice list (newest first, by kind)
+        indexes = [models.Index(fields=["authority", "kind", "-issued_at"], name="notice_auth_kind_issued")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"
+
+
+class NoticeCounter(models.Model):
+    """The last number given to an authority's notices of one kind in one year (文书编号 without gaps).
+
+    Taken under a row lock in the issuing transaction: a notice that is rolled back gives its number back.
+    """
+
+    authority = models.ForeignKey("core.Authority", on_delete=models.PROTECT, verbose_name="登记机关")
+    kind = models.CharField("文书类型", max_length=30, choices=NoticeKind.choices)
+    year = models.PositiveIntegerField("年度")
+    last = models.PositiveIntegerField("已用序号", default=0)
+
+    class Meta:
+        verbose_name = "文书编号计数器"
+        verbose_name_plural = "文书编号计数器"
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "kind", "year"], name="uniq_notice_counter")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.authority_id} {self.kind} {self.year} {self.last}"
+
+
+class NoticeIssuerProfile(TimeStampedModel):
+    """How an authority's notices are numbered and what they tell the applicant about remedies."""
+
+    authority = models.OneToOneField(
+        "core.Authority", on_delete=models.CASCADE, related_name="notice_profile", verbose_name="登记机关"
+    )
+    short_name = models.CharField(
+        "机关代字", max_length=20, blank=True, help_text="文书编号的机关代字，如“穗南政数”；留空时用机关代码"
+    )
+    number_prefixes = models.JSONField(
+        "各类文书编号前缀",
+        default=dict,
+        blank=True,
+        help_text='按文书类型覆盖编号前缀，如 {"approval_establishment": "穗南政数登设字"}',
+    )
+    review_body = models.CharField(
+        "行政复议机关", max_length=100, blank=True, help_text="不予登记通知书中告知的行政复议机关"
+    )
+    court = models.CharField("管辖人民法院", max_length=100, blank=True)
+    address = models.CharField("办公地址", max_length=200, blank=True)
+    contact_phone = models.CharField("咨询电话", max_length=30, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "文书签发设置"
+        verbose_name_plural = "文书签发设置"
+
+    def __str__(self) -> str:
+        return str(self.authority)
 
 
 class LicenceKind(models.TextChoices):
@@ -359,16 +439,52 @@ class LicenceSheet(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reason = models.CharField("损坏/作废原因", max_length=200, blank=True)
+    # docs: the serial's number, so "next blank" follows the printed order whatever the prefix/width
+    number = models.PositiveBigIntegerField("序号", default=0)
+    retired_at = models.DateTimeField("损坏/作废时间", null=True, blank=True)
+    retired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    replaced_by = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaces",
+        verbose_name="重新打印用纸",
+    )
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = "执照纸"
         verbose_name_plural = "执照纸"
         ordering = ["serial"]
-        indexes = [models.Index(fields=["authority", "kind", "status", "serial"], name="sheet_next_blank")]
+        indexes = [
+            models.Index(fields=["authority", "kind", "status", "serial"], name="sheet_next_blank"),
+            models.Index(fields=["authority", "kind", "status", "number"], name="sheet_next_blank_number"),
+        ]
 
     def __str__(self) -> str:
         return self.serial
+
+
+class LicenceStockSetting(TimeStampedModel):
+    """The reorder level of one kind of blank at one authority (below it, the stock page warns)."""
+
+    authority = models.ForeignKey("core.Authority", on_delete=models.PROTECT, verbose_name="登记机关")
+    kind = models.CharField("类型", max_length=10, choices=LicenceKind.choices)
+    reorder_level = models.PositiveIntegerField("补货预警线（张）")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "执照库存预警线"
+        verbose_name_plural = "执照库存预警线"
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "kind"], name="uniq_licence_stock_setting")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.authority_id} {self.get_kind_display()} {self.reorder_level}"
 
 
 class Courier(models.TextChoices):
@@ -398,17 +514,35 @@ class MailPackage(AuthorityScopedModel):
     )
     recorded_at = models.DateTimeField("登记时间")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # docs: where an outbound licence goes, and the inbound package it answers
+    address = models.CharField("寄件/收件地址", max_length=200, blank=True)
+    reply_to = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replies",
+        verbose_name="对应收件",
+    )
+    note = models.CharField("备注", max_length=300, blank=True)
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = "邮寄件"
         verbose_name_plural = "邮寄件"
         ordering = ["-recorded_at"]
+        indexes = [
+            models.Index(fields=["authority", "-recorded_at"], name="mail_auth_recorded"),
+            models.Index(fields=["tracking_number"], name="mail_tracking_number"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["courier", "tracking_number", "direction"], name="uniq_tracking_number"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_courier_display()} {self.tracking_number}"
 
 
 class MailHandover(models.Model):
@@ -447,7 +581,12 @@ class ServiceRecord(AuthorityScopedModel):
         verbose_name = "信息录入/指引记录"
         verbose_name_plural = "信息录入/指引记录"
         ordering = ["-occurred_at"]
-        indexes = [models.Index(fields=["authority", "kind", "occurred_at"], name="svc_auth_kind_time")]
+        indexes = [
+            models.Index(fields=["authority", "kind", "occurred_at"], name="svc_auth_kind_time"),
+            # The list (newest first) and date ranges; per-staff daily counts and the staff filter.
+            models.Index(fields=["authority", "occurred_at", "id"], name="svc_auth_time"),
+            models.Index(fields=["authority", "staff", "occurred_at"], name="svc_auth_staff_time"),
+        ]
 
 
 class FollowUpTask(AuthorityScopedModel):
@@ -461,18 +600,40 @@ class FollowUpTask(AuthorityScopedModel):
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     due_on = models.DateField("跟进期限")
+    # The case state that opened (or last reopened) the task: 退回补正, 不予登记 or 撤回.
+    trigger_state = models.CharField("触发状态", max_length=20, choices=CaseState.choices, blank=True)
+    opened_at = models.DateTimeField("发起时间", null=True, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField("完成时间", null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField("跟进结果", max_length=300, blank=True)
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = "业务指导跟进"
         verbose_name_plural = "业务指导跟进"
+        indexes = [models.Index(fields=["authority", "status", "due_on"], name="followup_auth_status_due")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.get_status_display()}"
+
+
+class ContactMethod(models.TextChoices):
+    PHONE = "phone", "电话"
+    SMS = "sms", "短信"
+    EMAIL = "email", "邮件"
+    ON_SITE = "on_site", "现场"
 
 
 class ContactLog(models.Model):
     task = models.ForeignKey(FollowUpTask, on_delete=models.CASCADE, related_name="contacts")
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     occurred_at = models.DateTimeField("联系时间")
-    method = models.CharField("方式", max_length=20)
+    method = models.CharField("方式", max_length=20, choices=ContactMethod.choices)
     result = models.CharField("结果", max_length=300)
 
     class Meta:

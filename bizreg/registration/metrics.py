@@ -1,0 +1,346 @@
+"""Figures of the registration module for the performance module, by key (see core.metrics_registry).
+
+Every function takes (authority_ids, start, end) over the half-open period [start, end) of local dates
+(Asia/Shanghai) and returns a Decimal. Rates are percentages with two decimals; a rate or mean over no
+records at all is 0 (the dashboard shows the record count next to it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from bizreg.core.metrics_registry import register_metric
+from bizreg.core.workdays import WorkingCalendar
+from bizreg.registration.models import (
+    CasePause,
+    ContactLog,
+    LicenceSheet,
+    MailPackage,
+    Notice,
+    RegistrationCase,
+    ServiceRecord,
+)
+
+TWO_PLACES = Decimal("0.01")
+
+
+def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    tz = timezone.get_default_timezone()
+    return (
+        dt.datetime.combine(start, dt.time.min, tzinfo=tz),
+        dt.datetime.combine(end, dt.time.min, tzinfo=tz),
+    )
+
+
+def _ids(authority_ids: Sequence[int]) -> list[int]:
+    return list(authority_ids)
+
+
+def _percent(part: int, whole: int) -> Decimal:
+    if not whole:
+        return Decimal(0)
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+# --- business volume ------------------------------------------------------------------------------------
+
+
+def _cases_received(ids, since, until) -> int:
+    return RegistrationCase.objects.filter(
+        authority_id__in=ids, received_at__gte=since, received_at__lt=until
+    ).count()
+
+
+def _service_records(ids, since, until) -> int:
+    return ServiceRecord.objects.filter(
+        authority_id__in=ids, occurred_at__gte=since, occurred_at__lt=until
+    ).count()
+
+
+def _licences_printed(ids, since, until) -> int:
+    return LicenceSheet.objects.filter(
+        authority_id__in=ids, status=LicenceSheet.Status.PRINTED, used_at__gte=since, used_at__lt=until
+    ).count()
+
+
+def _mail_packages(ids, since, until) -> int:
+    return MailPackage.objects.filter(
+        authority_id__in=ids, recorded_at__gte=since, recorded_at__lt=until
+    ).count()
+
+
+def _notices_issued(ids, since, until) -> int:
+    return Notice.objects.filter(authority_id__in=ids, issued_at__gte=since, issued_at__lt=until).count()
+
+
+def _follow_up_contacts(ids, since, until) -> int:
+    return ContactLog.objects.filter(
+        task__authority_id__in=ids, occurred_at__gte=since, occurred_at__lt=until
+    ).count()
+
+
+@dataclass(frozen=True)
+class VolumeKind:
+    label: str
+    count: Callable[[list[int], dt.datetime, dt.datetime], int]
+
+
+# Every kind of record that can count as 业务服务量; the setting chooses which do.
+BUSINESS_VOLUME_KINDS: dict[str, VolumeKind] = {
+    "cases_received": VolumeKind("登记业务收件（各类型，按收件时间）", _cases_received),
+    "service_records": VolumeKind("企业信息录入及一网通办指引", _service_records),
+    "licences_printed": VolumeKind("打印营业执照（有效正本、副本，按张）", _licences_printed),
+    "mail_packages": VolumeKind("邮寄件签收与寄出登记", _mail_packages),
+    "notices_issued": VolumeKind("出具文书（通知书、告知书、调档函）", _notices_issued),
+    "follow_up_contacts": VolumeKind("网办业务跟进联系", _follow_up_contacts),
+}
+DEFAULT_BUSINESS_VOLUME_KINDS = ("cases_received", "service_records", "licences_printed", "mail_packages")
+
+
+def business_volume_kinds() -> tuple[str, ...]:
+    kinds = tuple(getattr(settings, "REGISTRATION_BUSINESS_VOLUME_KINDS", DEFAULT_BUSINESS_VOLUME_KINDS))
+    unknown = [k for k in kinds if k not in BUSINESS_VOLUME_KINDS]
+    if unknown:
+        raise ImproperlyConfigured(
+            f"REGISTRATION_BUSINESS_VOLUME_KINDS 含未知类型 {', '.join(unknown)}；"
+            f"可用：{', '.join(BUSINESS_VOLUME_KINDS)}"
+        )
+    return kinds
+
+
+def business_volume_breakdown(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> dict[str, int]:
+    """The count of every kind (counted or not), so a report can show what the total is made of."""
+    ids = _ids(authority_ids)
+    since, until = _bounds(start, end)
+    return {key: kind.count(ids, since, until) for key, kind in BUSINESS_VOLUME_KINDS.items()}
+
+
+@register_metric(
+    "registration.business_volume",
+    label="商事登记业务服务量",
+    unit="件",
+    definition=(
+        "统计期内商事登记模块完成的业务服务件数之和，计入哪些记录由设置 REGISTRATION_BUSINESS_VOLUME_KINDS "
+        "决定，默认为：登记业务收件（设立、变更、注销、备案、迁入、迁出，各渠道，按收件时间，每件计 1）"
+        "＋企业信息录入及一网通办指引记录（每条计 1）＋打印的有效营业执照（正本、副本各计 1 张，损坏或作废的"
+        "不计）＋邮寄件签收与寄出登记（每件计 1）。可另行计入出具文书、网办跟进联系。项目的年度“业务服务量”"
+        "（382,000）由各模块的业务量相加，本指标只是商事登记模块的部分。"
+    ),
+)
+def business_volume(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
+    ids = _ids(authority_ids)
+    since, until = _bounds(start, end)
+    return Decimal(sum(BUSINESS_VOLUME_KINDS[k].count(ids, since, until) for k in business_volume_kinds()))
+
+
+@register_metric(
+    "registration.cases_received",
+    label="登记业务办理量（收件）",
+    unit="件",
+    definition="统计期内收件的登记业务件数（设立、变更、注销、备案、迁入、迁出，各渠道；含其后退回、撤回的）。",
+)
+def cases_received(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
+    since, until = _bounds(start, end)
+    return Decimal(_cases_received(_ids(authority_ids), since, until))
+
+
+@register_metric(
+    "registration.info_entries_and_guidance",
+    label="企业信息录入及一网通办指引份数",
+    unit="份",
+    definition="统计期内的企业信息录入记录与一网通办指引及协助录入记录条数（每次录入或指引一条，按发生时间）。",
+)
+def info_entries_and_guidance(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
+    since, until = _bounds(start, end)
+    return Decimal(_service_records(_ids(authority_ids), since, until))
+
+
+@register_metric(
+    "registration.licence_usage_rate",
+    label="营业执照使用率",
+    unit="%",
+    definition=(
+        "有效打印的执照纸张数 ÷ 消耗的执照纸张数 × 100%。消耗 = 已打印 + 打印损坏 + 作废，按打印时间"
+        "（未打印即作废的空白纸按作废时间）落入统计期；有效 = 当前仍为“已打印”的纸张。按纸张当前状态计算："
+        "事后作废的执照不再算有效。"
+    ),
+)
+def licence_usage_rate(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
+    since, until = _bounds(start, end)
+    consumed = (
+        LicenceSheet.objects.filter(authority_id__in=_ids(authority_ids))
+        .exclude(status=LicenceSheet.Status.BLANK)
+        .annotate(consumed_at=Coalesce("used_at", "retired_at"))
+        .filter(consumed_at__gte=since, consumed_at__lt=until)
+    )
+    total = consumed.count()
+    valid = consumed.filter(status=LicenceSheet.Status.PRINTED).count()
+    return _percent(valid, total)
+
+
+# --- processing time ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decided:
+    accepted_on: dt.date
+    decided_on: dt.date
+    due_on: dt.date | None
+    working_days: int
+
+
+class _WorkdayIndex:
+    """Working days counted once over a span: (a, b] in O(1) per case instead of a calendar per case."""
+
+    def __init__(self, first: dt.date, last: dt.date) -> None:
+        calendar = WorkingCalendar(first, last)
+        self.first = first
+        self.cumulative: list[int] = []
+        running = 0
+        day = first
+        while day <= last:
+            running += calendar.is_working_day(day)
+            self.cumulative.append(running)
+            day += dt.timedelta(days=1)
+
+    def between(self, a: dt.date, b: dt.date) -> int:
+        """Working days in (a, b], as core.workdays.working_days_between; 0 when b <= a."""
+        if b <= a:
+            return 0
+        return self.cumulative[(b - self.first).days] - self.cumulative[(a - self.first).days]
+
+
+def decided_cases(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> list[Decided]:
+    """Cases decided (核准 or 不予登记) in the period after an acceptance, with the working days they took
+    from acceptance to decision, leaving out the working days of any pause inside that span (same rule as
+    services.cases.case_working_days)."""
+    since, until = _bounds(start, end)
+    rows = list(
+        RegistrationCase.objects.filter(
+            authority_id__in=_ids(authority_ids),
+            decided_at__gte=since,
+            decided_at__lt=until,
+            accepted_at__isnull=False,
+        ).values_list("pk", "accepted_at", "decided_at", "due_on")
+    )
+    if not rows:
+        return []
+    local = timezone.localdate
+    spans = {pk: (local(accepted), local(decided), due) for pk, accepted, decided, due in rows}
+    first = min(a for a, _d, _due in spans.values())
+    last = max(d for _a, d, _due in spans.values())
+    index = _WorkdayIndex(first, last)
+    paused: dict[int, int] = {}
+    pauses = CasePause.objects.filter(
+        case__authority_id__in=_ids(authority_ids),
+        case__decided_at__gte=since,
+        case__decided_at__lt=until,
+        case__accepted_at__isnull=False,
+    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=first))
+    for case_id, started, ended in pauses.values_list("case_id", "started_on", "ended_on"):
+        accepted, decided, _due = spans[case_id]
+        lo, hi = max(started, accepted), min(ended or decided, decided)
+        paused[case_id] = paused.get(case_id, 0) + index.between(lo, hi)
+    return [
+        Decided(
+            accepted_on=accepted,
+            decided_on=decided,
+            due_on=due,
+            working_days=max(index.between(accepted, decided) - paused.get(pk, 0), 0),
+        )
+        for pk, (accepted, decided, due) in spans.items()
+    ]
+
+
+def _mean(values: list[int]) -> Decimal:
+    if not values:
+        return Decimal(0)
+    return (Decimal(sum(values)) / Decimal(len(values))).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _nearest_rank(values: list[int], p: int) -> Decimal:
+    if not values:
+        return Decimal(0)
+    ordered = sorted(values)
+    rank = max(1, -(-p * len(ordered) // 100))  # ceil(p/100 · n)
+    return Decimal(ordered[rank - 1])
+
+
+@register_metric(
+    "registration.mean_processing_working_days",
+    label="平均办理时长（受理至决定）",
+    unit="工作日",
+    definition=(
+        "统计期内作出核准或不予登记决定、且已受理的业务，从受理日到决定日的工作日数（受理当日决定为 0，"
+        "退回补正暂停计时的工作日不计）的算术平均，保留两位小数。"
+    ),
+)
+def mean_processing_working_days(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
+    return _mean([c.working_days for c in decided_cases(authority_ids, start, end)])
+
+
+@register_metric(
+    "registration.p90_processing_working_days",
+    label="办理时长 P90（受理至决定）",
+    unit="工作日",
+    definition=(
+        "同“平均办理时长”的业务与算法，取第 90 百分位（最近秩法：从小到大排序后第 ⌈0.9·n⌉ 件的工作日数）。"
+    ),
+)
+def p90_processing_working_days(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
+    return _nearest_rank([c.working_days for c in decided_cases(authority_ids, start, end)], 90)
+
+
+@register_metric(
+    "registration.on_time_rate",
+    label="按期办结率",
+    unit="%",
+    definition=(
+        "统计期内作出核准或不予登记决定、且已受理的业务中，决定日不晚于法定办结日（受理后 3 个工作日，"
+        "经批准延长的再加 3 个工作日）的比例 × 100%。"
+    ),
+)
+def on_time_rate(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
+    cases = decided_cases(authority_ids, start, end)
+    on_time = sum(1 for c in cases if c.due_on is None or c.decided_on <= c.due_on)
+    return _percent(on_time, len(cases))
+
+
+def _year_earlier(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+@register_metric(
+    "registration.processing_time_yoy_change",
+    label="办理时长同比变化",
+    unit="%",
+    definition=(
+        "（本期平均办理时长 − 上年同期平均办理时长）÷ 上年同期平均办理时长 × 100%，负数表示办理时间压缩。"
+        "上年同期没有已决定业务或其平均为 0 时记为 0。"
+    ),
+)
+def processing_time_yoy_change(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
+    def raw_mean(cases: list[Decided]) -> Fraction | None:
+        return Fraction(sum(c.working_days for c in cases), len(cases)) if cases else None
+
+    current = raw_mean(decided_cases(authority_ids, start, end)) or Fraction(0)
+    previous = raw_mean(decided_cases(authority_ids, _year_earlier(start), _year_earlier(end)))
+    if not previous:
+        return Decimal(0)
+    change = (current - previous) * 100 / previous
+    return (Decimal(change.numerator) / Decimal(change.denominator)).quantize(
+        TWO_PLACES, rounding=ROUND_HALF_UP
+    )

@@ -1,0 +1,295 @@
+"""The demo year of the registration module: rows that tell one consistent story, made by the rules the
+services follow (workflow, working days, numbering, serials, tracking numbers), and deterministic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections import Counter, defaultdict
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from bizreg.core.demo import DemoContext
+from bizreg.core.models import Authority
+from bizreg.core.workdays import add_working_days, working_days_between
+from bizreg.registration import demo, metrics
+from bizreg.registration.models import (
+    CASE_WORKFLOW,
+    CaseState,
+    CaseTransitionLog,
+    CaseType,
+    Channel,
+    FollowUpTask,
+    LicenceBatch,
+    LicenceSheet,
+    MailPackage,
+    Notice,
+    NoticeCounter,
+    RegistrationCase,
+    ServiceRecord,
+)
+from bizreg.registration.services.cases import case_working_days
+from bizreg.registration.services.mail import validate_tracking_number
+
+SCALE = 0.02
+YEAR = 2023
+EXTRA_LOGS = {"request_extension", "approve_extension", "refuse_extension"}
+
+
+@pytest.fixture(scope="module")
+def demo_year(django_db_setup, django_db_blocker):
+    """One seeded demo year for the whole module, rolled back at the end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        out = io.StringIO()
+        call_command("seed_demo", "--scale", str(SCALE), stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def authority(demo_year):
+    return Authority.objects.get(code="440115")
+
+
+pytestmark = pytest.mark.django_db
+
+
+def test_scale_and_mix(authority, demo_year):
+    assert "registration.year" in demo_year
+    cases = RegistrationCase.objects.filter(authority=authority, received_at__year=YEAR)
+    assert cases.count() == round(demo.CASES_AT_SCALE_1 * SCALE)
+    by_type = Counter(cases.values_list("case_type", flat=True))
+    assert by_type[CaseType.CHANGE] > by_type[CaseType.ESTABLISHMENT] > by_type[CaseType.DEREGISTRATION]
+    assert by_type[CaseType.FILING] > by_type[CaseType.MIGRATION_OUT] > 0
+    channels = Counter(cases.values_list("channel", flat=True))
+    assert channels[Channel.FULL_ELECTRONIC] > channels[Channel.WINDOW] > channels[Channel.MAIL] > 0
+    records = ServiceRecord.objects.filter(authority=authority)
+    assert records.count() == round(demo.SERVICE_RECORDS_AT_SCALE_1 * SCALE)
+    assert set(records.values_list("kind", flat=True)) == {"info_entry", "online_guidance"}
+    # Most cases are finished; the last days of the year are still being worked on.
+    states = Counter(cases.values_list("state", flat=True))
+    assert states[CaseState.ARCHIVED] > 0.8 * cases.count()
+    assert states[CaseState.RECEIVED] + states[CaseState.ACCEPTED] + states[CaseState.RETURNED] > 0
+
+
+def test_every_case_walked_the_declared_workflow(authority):
+    logs = defaultdict(list)
+    for case_id, action, from_state, to_state, at in (
+        CaseTransitionLog.objects.filter(case__authority=authority)
+        .values_list("case_id", "action", "from_state", "to_state", "occurred_at")
+        .order_by("occurred_at", "id")
+    ):
+        logs[case_id].append((action, from_state, to_state, at))
+    for case in RegistrationCase.objects.filter(authority=authority):
+        state = CaseState.RECEIVED
+        previous = case.received_at
+        for action, from_state, to_state, at in logs[case.pk]:
+            assert from_state == state, (case.number, action)
+            assert at >= previous, (case.number, action)
+            previous = at
+            if action in EXTRA_LOGS:
+                assert to_state == from_state
+                continue
+            transition = CASE_WORKFLOW.transition(action)
+            assert state in transition.sources and to_state == transition.target, (case.number, action)
+            state = to_state
+        assert case.state == state, case.number
+
+
+def test_dates_follow_the_statutory_clock(authority):
+    accepted = RegistrationCase.objects.filter(
+        authority=authority, accepted_at__isnull=False
+    ).prefetch_related("pauses")
+    assert accepted.exists()
+    approved = set(
+        CaseTransitionLog.objects.filter(case__authority=authority, action="approve").values_list(
+            "case_id", flat=True
+        )
+    )
+    for case in accepted[:300]:
+        accepted_on = timezone.localdate(case.accepted_at)
+        assert case.due_on == add_working_days(accepted_on, 6 if case.extended else 3), case.number
+        if case.decided_at:
+            decided_on = timezone.localdate(case.decided_at)
+            assert case.decided_at >= case.accepted_at
+            assert case.on_the_spot == (case.pk in approved and decided_on == accepted_on), case.number
+            assert case_working_days(case) == working_days_between(accepted_on, decided_on), case.number
+    for case in RegistrationCase.objects.filter(authority=authority, paused_working_days__gt=0)[:50]:
+        total = sum(working_days_between(p.started_on, p.ended_on) for p in case.pauses.all() if p.ended_on)
+        assert case.paused_working_days == total
+
+
+def test_case_numbers_and_their_counters(authority):
+    from bizreg.registration.models import CaseNumberCounter
+
+    numbers = list(RegistrationCase.objects.filter(authority=authority).values_list("number", "received_at"))
+    pattern = re.compile(rf"^{authority.code}(\d{{8}})(\d{{5}})$")
+    last_by_day: dict[str, int] = {}
+    for number, received_at in numbers:
+        match = pattern.match(number)
+        assert match, number
+        assert match.group(1) == f"{timezone.localtime(received_at):%Y%m%d}"
+        last_by_day[match.group(1)] = max(last_by_day.get(match.group(1), 0), int(match.group(2)))
+    counters = {f"{c.day:%Y%m%d}": c.last for c in CaseNumberCounter.objects.filter(authority=authority)}
+    assert counters == last_by_day
+
+
+def test_notices_are_numbered_per_kind_without_gaps(authority):
+    notices = Notice.objects.filter(authority=authority)
+    assert notices.count() > 0
+    codes = notices.values_list("verification_code", flat=True)
+    assert len(set(codes)) == len(codes)
+    for row in NoticeCounter.objects.filter(authority=authority):
+        numbers = sorted(
+            int(re.search(r"第(\d{5})号$", n).group(1))
+            for n in notices.filter(kind=row.kind, issued_at__year=row.year).values_list("number", flat=True)
+        )
+        assert numbers == list(range(1, row.last + 1)), row.kind
+    approved = RegistrationCase.objects.filter(authority=authority, transitions__action="approve")
+    with_approval = notices.filter(
+        kind__in=["approval_establishment", "approval_change", "approval_deregistration", "migration_letter"]
+    )
+    assert with_approval.values("case").distinct().count() == approved.filter(received_at__year=YEAR).count()
+
+
+def test_licences_never_reuse_a_serial_and_each_licence_is_one_valid_pair(authority):
+    sheets = LicenceSheet.objects.filter(authority=authority)
+    serials = list(sheets.values_list("serial", flat=True))
+    assert len(serials) == len(set(serials))
+    for batch in LicenceBatch.objects.filter(authority=authority):
+        assert batch.sheets.count() == batch.serial_end - batch.serial_start + 1
+    valid = Counter(sheets.filter(status="printed").values_list("case_id", "kind"))
+    licensed = RegistrationCase.objects.filter(
+        authority=authority, licensed_at__isnull=False, received_at__year=YEAR
+    )
+    assert licensed.exists()
+    for case_id in licensed.values_list("pk", flat=True):
+        assert valid[(case_id, "original")] == 1 and valid[(case_id, "duplicate")] == 1
+    for sheet in sheets.filter(status="spoiled"):
+        assert sheet.replaced_by.case_id == sheet.case_id and sheet.replaced_by.status == "printed"
+    # Printing takes the next blank: within a kind, serial order is printing order.
+    for kind in ("original", "duplicate"):
+        used = list(
+            sheets.filter(kind=kind, used_at__isnull=False)
+            .order_by("number")
+            .values_list("used_at", flat=True)
+        )
+        assert used == sorted(used)
+
+
+def test_mail_and_follow_ups(authority):
+    for courier, number in MailPackage.objects.filter(authority=authority).values_list(
+        "courier", "tracking_number"
+    ):
+        assert validate_tracking_number(courier, number) == number
+    mail_cases = RegistrationCase.objects.filter(
+        authority=authority, channel=Channel.MAIL, received_at__year=YEAR
+    )
+    assert MailPackage.objects.filter(case__in=mail_cases, direction="inbound").count() == mail_cases.count()
+    tasks = FollowUpTask.objects.filter(authority=authority).select_related("case")
+    assert tasks.exists()
+    for task in tasks:
+        assert task.case.channel in (Channel.ONE_STOP_ONLINE, Channel.FULL_ELECTRONIC)
+        assert task.trigger_state in (CaseState.RETURNED, CaseState.REJECTED, CaseState.WITHDRAWN)
+        if task.status == "done":
+            assert task.contacts.exists() and task.outcome
+
+
+def test_figures_of_the_year(authority):
+    ids = [authority.pk]
+    start, end = dt.date(YEAR, 1, 1), dt.date(YEAR + 1, 1, 1)
+    assert metrics.info_entries_and_guidance(ids, start, end) == round(
+        demo.SERVICE_RECORDS_AT_SCALE_1 * SCALE
+    )
+    assert 95 <= metrics.licence_usage_rate(ids, start, end) < 100
+    assert 0 < metrics.mean_processing_working_days(ids, start, end) < 1.5
+    assert 90 <= metrics.on_time_rate(ids, start, end) <= 100
+    # The demo year was faster than the year before (the seed: 压缩行政审批时间).
+    assert metrics.processing_time_yoy_change(ids, start, end) < 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "title"),
+    [
+        ("approval_establishment", "准予设立登记通知书"),
+        ("correction", "一次性告知书"),
+        ("rejection", "不予登记通知书"),
+        ("migration_letter", "迁移调档函"),
+        ("acceptance", "受理通知书"),
+    ],
+)
+def test_demo_notices_render_on_first_download(
+    authority, role_users_demo, client, kind, title, tmp_path, settings
+):
+    from pypdf import PdfReader
+
+    settings.MEDIA_ROOT = tmp_path
+    notice = Notice.objects.filter(authority=authority, kind=kind).select_related("case").first()
+    assert notice is not None and notice.sha256 == "" and not notice.file
+    client.force_login(role_users_demo, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.get(f"/registration/notices/{notice.pk}/pdf/")
+    assert response.status_code == 200
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    text = text.replace("\n", "")
+    assert title in text
+    assert notice.number in text
+    notice.refresh_from_db()
+    assert notice.sha256 and notice.file
+    again = client.get(f"/registration/notices/{notice.pk}/pdf/")
+    assert again.content == response.content
+
+
+@pytest.fixture
+def role_users_demo(authority):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username="clerk")
+
+
+def test_progress_query_finds_a_demo_case(authority, client):
+    from django.core.cache import cache
+
+    cache.clear()
+    case = RegistrationCase.objects.filter(authority=authority, state=CaseState.ARCHIVED).first()
+    response = client.get(
+        "/portal/progress/", {"number": case.number, "phone_suffix": case.applicant_phone[-4:]}
+    )
+    assert response.status_code == 200
+    assert "已办结" in response.content.decode()
+
+
+def test_generation_is_deterministic(authority):
+    ctx = DemoContext(authority=authority, year=YEAR, scale=0.005, stdout=io.StringIO())
+
+    def draw():
+        year = demo.RegistrationYear(ctx)
+        year._users()
+        year._register()
+        cases = year._generate_cases()
+        year._assign_parties(cases)
+        return [
+            (c.case_type, c.channel, c.received_at, c.state, c.enterprise_name, c.applicant) for c in cases
+        ]
+
+    assert draw() == draw()
+
+
+def test_counts_by_type_are_in_the_db(authority):
+    assert RegistrationCase.objects.filter(authority=authority).values("case_type").annotate(
+        n=Count("id")
+    ).count() == len(CaseType.values)
+
+
+def test_no_case_acts_on_a_locked_enterprise(authority):
+    from bizreg.enterprises.models import EnterpriseLock
+
+    locked = list(
+        EnterpriseLock.objects.filter(released_at__isnull=True).values_list("enterprise_id", flat=True)
+    )
+    assert locked
+    assert not RegistrationCase.objects.filter(enterprise_id__in=locked).exists()
