@@ -118,7 +118,7 @@ REQUESTED_CHANGE_LABELS = {
     "entity_type": "主体类型",
     "legal_rep_name": "法定代表人/负责人",
     "legal_rep_id_number": "法定代表人身份证号",
-    "registered_capital": "注册资本（元）",
+    "registered_capital": "注册资本",
     "business_scope": "经营范围",
     "industry": "行业门类",
     "address": "住所",
