@@ -176,6 +176,8 @@ def _reference(vendor: str, authority_id: int, kind: str, params: dict) -> tuple
     """(page SQL, count SQL, params) for the query — the one predicate it needs, same order and page."""
     from django.utils import timezone
 
+    from bizreg.registration.models import RegistrationCase
+
     where = ["c.authority_id = %s"]
     values: list = [authority_id]
     order = "c.received_at DESC, c.id DESC"
@@ -199,11 +201,17 @@ def _reference(vendor: str, authority_id: int, kind: str, params: dict) -> tuple
         values.append(timezone.localdate())
     q = params.get("q")
     if kind == "enterprise name":
-        if vendor == "postgresql":
+        if vendor == "postgresql" and len(q) == 2:
+            # The character-pair column (registration migration 0005): the trigram index cannot serve a
+            # two-character pattern.
+            where.append("c.enterprise_name_bigrams @> ARRAY[UPPER(%s)]::text[]")
+            values.append(q)
+        elif vendor == "postgresql":
             where.append("UPPER(c.enterprise_name::text) LIKE UPPER(%s)")
+            values.append(f"%{q}%")
         else:
             where.append("c.enterprise_name LIKE %s ESCAPE '\\'")
-        values.append(f"%{q}%")
+            values.append(f"%{q}%")
     elif kind == "number prefix":
         where.append("c.number >= %s AND c.number < %s")
         values += [q, q[:-1] + chr(ord(q[-1]) + 1)]
@@ -223,8 +231,11 @@ def _reference(vendor: str, authority_id: int, kind: str, params: dict) -> tuple
         order = "c.number ASC"
     offset = (int(params.get("page", 1)) - 1) * PAGE
     condition = " AND ".join(where)
+    # The model's columns, not c.*: on PostgreSQL the table also holds the name's character pairs, which
+    # the project never reads.
+    columns = ", ".join(f"c.{f.column}" for f in RegistrationCase._meta.concrete_fields)
     page_sql = (
-        "SELECT c.*, u.username, u.display_name FROM registration_registrationcase c "
+        f"SELECT {columns}, u.username, u.display_name FROM registration_registrationcase c "
         "LEFT JOIN accounts_user u ON u.id = c.received_by_id "
         f"WHERE {condition} ORDER BY {order} LIMIT {PAGE} OFFSET {offset}"
     )

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 PG_HOST = os.environ.get("BENCH_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("BENCH_PG_PORT", "5432"))
 PG_USER = os.environ.get("BENCH_PG_USER", "postgres")
-PG_DB = "bizreg_bench"
+PG_DB = os.environ.get("BENCH_PG_DB", "bizreg_bench")
 RESULT_PREFIX = "BENCH_RESULT "
 BACKENDS = ("postgresql", "sqlite")
 

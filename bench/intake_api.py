@@ -1,9 +1,9 @@
 """intake_api: registration cases created per second through the REST API under gunicorn, concurrency 8.
 
-Server: gunicorn as the project runs it (`config.wsgi`, 2 workers × 4 threads, the production database
-connection settings: DEBUG=0, persistent connections) on a free loopback port, against the run's
-throwaway database. Client: 8 threads in this process, each with its own keep-alive HTTP connection,
-sending until the request budget or the time budget of the size is spent.
+Server: gunicorn as `scripts/serve` runs it (`config.wsgi`, 2 workers × 4 threads, access log, the
+production database connection settings: DEBUG=0, persistent connections) on a free loopback port,
+against the run's throwaway database. Client: 8 threads in this process, each with its own keep-alive
+HTTP connection, sending until the request budget or the time budget of the size is spent.
 
 Project: `POST /api/registration-cases/` as a token-authenticated clerk — a 设立 (establishment) case at
 the window with its applicant, the new enterprise's data and the materials received: the full intake of
@@ -138,6 +138,10 @@ class _Server:
             "4",
             "--timeout",
             "120",
+            # scripts/serve writes gunicorn's access log (one line a request, both sides of the ratio pay it);
+            # here to a file rather than stdout, which carries the result line.
+            "--access-logfile",
+            str(db["dir"] / "access.log"),
             "--log-level",
             "warning",
         ]
@@ -312,7 +316,7 @@ def run(backend: str, size: str) -> dict:
         "ratio": ratio,
         "goal": "cases/s through POST /api/registration-cases/ ≥ 0.5 × the trivial view's rps (ratio ≤ 2)",
         "goal_met": ratio is not None and ratio <= 2,
-        "server": "gunicorn config.wsgi --workers 2 --threads 4",
+        "server": "gunicorn config.wsgi --workers 2 --threads 4 --access-logfile (as scripts/serve)",
         "concurrency": CONCURRENCY,
         "machine": machine(),
         "at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),

@@ -12,7 +12,9 @@ from typing import Any
 import django_filters
 from django import forms
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Count, F, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -164,6 +166,20 @@ def _number_prefix(code: str) -> Q:
     return Q(number__gte=code, number__lt=code[:-1] + chr(ord(code[-1]) + 1))
 
 
+def _enterprise_name_contains(term: str) -> Q:
+    """`enterprise_name__icontains=term`, served by an index on PostgreSQL for every length.
+
+    The trigram index (migration 0002) cannot serve a two-character pattern, the commonest Chinese search,
+    so such a term is matched through the stored character-pair column of migration 0005: the name
+    contains the two characters exactly when its pairs include them. UPPER is applied in SQL on both
+    sides, as icontains does, so the two forms match the same rows.
+    """
+    if len(term) != 2 or connection.vendor != "postgresql":
+        return Q(enterprise_name__icontains=term)
+    sql = '"registration_registrationcase"."enterprise_name_bigrams" @> ARRAY[UPPER(%s)]::text[]'
+    return Q(RawSQL(sql, (term,), output_field=BooleanField()))
+
+
 def search_condition(term: str) -> Q:
     """What the search box matches: case number (or its beginning), USCC, enterprise name, applicant."""
     term = term.strip()
@@ -175,7 +191,7 @@ def search_condition(term: str) -> Q:
         if code.isdigit() and len(code) >= 6:
             condition |= _number_prefix(code)
     if len(term) >= 2:
-        condition |= Q(enterprise_name__icontains=term)
+        condition |= _enterprise_name_contains(term)
     return condition
 
 

@@ -28,8 +28,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -413,21 +413,42 @@ def _counter_start(prefix: str) -> int:
     return int(top[len(prefix) :])
 
 
+def _counter_increment(authority: Authority, day: dt.date) -> int | None:
+    """The day's counter after adding one, or None when the day has no counter row yet.
+
+    One `UPDATE … RETURNING` statement (PostgreSQL, SQLite ≥ 3.35): outside a transaction it is its own
+    short transaction, holding the row lock only for the statement — the same guarantee as an UPDATE and
+    a SELECT inside BEGIN/COMMIT, in one round trip instead of four (measured on the intake path,
+    bench/RESULTS.md).
+    """
+    meta = CaseNumberCounter._meta
+    quote = connection.ops.quote_name
+    column = quote(meta.get_field("last").column)
+    authority_column, day_column = (quote(meta.get_field(name).column) for name in ("authority", "day"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} SET {column} = {column} + 1 "
+            f"WHERE {authority_column} = %s AND {day_column} = %s RETURNING {column}",
+            [authority.pk, connection.ops.adapt_datefield_value(day)],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def next_case_number(*, authority: Authority, day: dt.date) -> str:
     """`{机关代码}{yyyymmdd}{序号:05d}`, unique per authority: the day's counter row is incremented by an
-    UPDATE, which holds its row lock until this (short) transaction commits."""
+    UPDATE, which holds its row lock until its (short) transaction commits."""
     prefix = f"{authority.code}{day:%Y%m%d}"
-    counters = CaseNumberCounter.objects.filter(authority=authority, day=day)
-    with transaction.atomic():
-        if not counters.update(last=F("last") + 1):
-            try:
-                with transaction.atomic():
-                    CaseNumberCounter.objects.create(
-                        authority=authority, day=day, last=_counter_start(prefix) + 1
-                    )
-            except IntegrityError:  # another clerk opened the day's counter first
-                counters.update(last=F("last") + 1)
-        last = counters.values_list("last", flat=True).get()
+    last = _counter_increment(authority, day)
+    if last is None:
+        try:
+            with transaction.atomic():
+                created = CaseNumberCounter.objects.create(
+                    authority=authority, day=day, last=_counter_start(prefix) + 1
+                )
+            last = created.last
+        except IntegrityError:  # another clerk opened the day's counter first
+            last = _counter_increment(authority, day)
     return f"{prefix}{last:05d}"
 
 
