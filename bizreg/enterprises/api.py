@@ -13,11 +13,10 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from bizreg.core.api import FullPersonalDataMixin
 from bizreg.core.api_router import router
 from bizreg.core.masking import mask_id_number
-from bizreg.core.models import AccessLog
 from bizreg.core.scoping import authority_ids_for, default_authority_for
-from bizreg.core.services import access_log_record
 from bizreg.enterprises import selectors, services
 from bizreg.enterprises.filters import EnterpriseFilterSet
 from bizreg.enterprises.models import Enterprise, EnterpriseLock
@@ -232,7 +231,7 @@ FULL_ID_PARAMETER = OpenApiParameter(
     update=extend_schema(summary="修改商事主体"),
     partial_update=extend_schema(summary="修改商事主体（部分字段）"),
 )
-class EnterpriseViewSet(viewsets.ModelViewSet):
+class EnterpriseViewSet(FullPersonalDataMixin, viewsets.ModelViewSet):
     """商事主体登记簿。列表支持与页面相同的 q 搜索、筛选与排序（sort）；其他登记机关的主体不可见。"""
 
     serializer_class = EnterpriseSerializer
@@ -242,60 +241,17 @@ class EnterpriseViewSet(viewsets.ModelViewSet):
     # Register entries are never deleted: deregistration is a status (注销), kept with its history.
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
     queryset = Enterprise.objects.none()
+    personal_data_object_type = "enterprises.Enterprise"
+    personal_data_fields = "legal_rep_id_number"
+    personal_data_denied_message = _("您没有查看完整身份证号的权限。")
+
+    def personal_data_label(self, obj: Enterprise) -> str:
+        return obj.name
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Enterprise.objects.none()
         return selectors.enterprise_api_queryset(user=self.request.user)
-
-    def _full_id(self) -> bool:
-        if self.request.query_params.get("full_id") != "1" or self.request.method != "GET":
-            return False
-        if not self.request.user.has_perm(FULL_ID_PERM):
-            raise exceptions.PermissionDenied(_("您没有查看完整身份证号的权限。"))
-        return True
-
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        if self.request is not None and not getattr(self, "swagger_fake_view", False):
-            context["full_id"] = self._full_id()
-        return context
-
-    def _log_full_ids(self, enterprises: list, *, single: bool) -> None:
-        if not enterprises:
-            return
-        first = enterprises[0]
-        access_log_record(
-            user=self.request.user,
-            action=AccessLog.Action.API,
-            object_type="enterprises.Enterprise",
-            object_id=first.pk if single else "list",
-            object_label=first.name
-            if single
-            else _("接口列表（%(count)d 条）") % {"count": len(enterprises)},
-            fields="legal_rep_id_number",
-            record_count=len(enterprises),
-            authority=first.authority if single else None,
-            request=self.request,
-        )
-
-    def list(self, request, *args, **kwargs):
-        full_id = self._full_id()
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        rows = list(page) if page is not None else list(queryset)
-        data = self.get_serializer(rows, many=True).data
-        if full_id:
-            self._log_full_ids(rows, single=False)
-        return self.get_paginated_response(data) if page is not None else Response(data)
-
-    def retrieve(self, request, *args, **kwargs):
-        full_id = self._full_id()
-        instance = self.get_object()
-        data = self.get_serializer(instance).data
-        if full_id:
-            self._log_full_ids([instance], single=True)
-        return Response(data)
 
     @extend_schema(
         summary="锁定商事主体", request=LockRequestSerializer, responses={201: EnterpriseLockSerializer}

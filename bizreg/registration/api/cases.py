@@ -19,11 +19,10 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from bizreg.core.api import FullPersonalDataMixin
 from bizreg.core.api_router import router
 from bizreg.core.masking import mask_id_number, mask_person_name, mask_phone
-from bizreg.core.models import AccessLog
 from bizreg.core.scoping import authority_ids_for, default_authority_for
-from bizreg.core.services import access_log_record
 from bizreg.core.statemachine import TransitionNotAllowed
 from bizreg.registration.models import (
     CASE_WORKFLOW,
@@ -314,7 +313,11 @@ FULL_ID_PARAMETER = OpenApiParameter(
     ),
 )
 class RegistrationCaseViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    FullPersonalDataMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """登记业务。列表支持与页面相同的 q 搜索、筛选（业务类型、渠道、状态、收件日期、办理时限、收件人）
     与排序（sort）。"""
@@ -324,6 +327,13 @@ class RegistrationCaseViewSet(
     filterset_class = selectors.CaseFilterSet
     pagination_class = CasePagination
     queryset = RegistrationCase.objects.none()
+    personal_data_object_type = "registration.RegistrationCase"
+    personal_data_fields = (
+        "applicant_name,applicant_id_number,applicant_phone,agent_name,agent_id_number,agent_phone"
+    )
+
+    def personal_data_label(self, obj: RegistrationCase) -> str:
+        return f"{obj.number} {obj.enterprise_name}"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -338,55 +348,6 @@ class RegistrationCaseViewSet(
         if self.action == "retrieve":
             return RegistrationCaseDetailSerializer
         return RegistrationCaseSerializer
-
-    def _full_id(self) -> bool:
-        if self.request.query_params.get("full_id") != "1" or self.request.method != "GET":
-            return False
-        if not self.request.user.has_perm(FULL_PERM):
-            raise exceptions.PermissionDenied(_("您没有查看完整个人身份信息的权限。"))
-        return True
-
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        if self.request is not None and not getattr(self, "swagger_fake_view", False):
-            context["full_id"] = self._full_id()
-        return context
-
-    def _log_full(self, cases: list, *, single: bool) -> None:
-        if not cases:
-            return
-        first = cases[0]
-        access_log_record(
-            user=self.request.user,
-            action=AccessLog.Action.API,
-            object_type="registration.RegistrationCase",
-            object_id=first.pk if single else "list",
-            object_label=f"{first.number} {first.enterprise_name}"
-            if single
-            else f"接口列表（{len(cases)} 条）",
-            fields="applicant_name,applicant_id_number,applicant_phone,agent_name,agent_id_number,agent_phone",
-            record_count=len(cases),
-            authority=first.authority if single else None,
-            request=self.request,
-        )
-
-    def list(self, request, *args, **kwargs):
-        full_id = self._full_id()
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        rows = list(page) if page is not None else list(queryset)
-        data = self.get_serializer(rows, many=True).data
-        if full_id:
-            self._log_full(rows, single=False)
-        return self.get_paginated_response(data) if page is not None else Response(data)
-
-    def retrieve(self, request, *args, **kwargs):
-        full_id = self._full_id()
-        instance = self.get_object()
-        data = self.get_serializer(instance).data
-        if full_id:
-            self._log_full([instance], single=True)
-        return Response(data)
 
     def create(self, request, *args, **kwargs):
         body = CaseIntakeSerializer(data=request.data)
