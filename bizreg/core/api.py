@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.response import Response
 
@@ -88,3 +89,26 @@ class FullPersonalDataMixin:
         if full:
             self.log_full_personal_data([instance], single=True)
         return Response(data)
+
+
+class CappedCountPagination(PageNumberPagination):
+    """Page numbers with a count that stops at the paginator's cap (then `count_capped` is true).
+
+    A subclass names its capped paginator (one with `count_is_capped`) and page size.
+    """
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "count_capped": self.page.paginator.count_is_capped,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["count_capped"] = {"type": "boolean", "example": False}
+        return response

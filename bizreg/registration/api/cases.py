@@ -15,11 +15,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from bizreg.core.api import FullPersonalDataMixin
+from bizreg.core.api import CappedCountPagination, FullPersonalDataMixin
 from bizreg.core.api_router import router
 from bizreg.core.masking import mask_id_number, mask_person_name, mask_phone
 from bizreg.core.scoping import authority_ids_for, default_authority_for
@@ -270,27 +269,11 @@ class CanViewCases(BasePermission):
         return bool(user and user.is_authenticated and user.has_perm(VIEW_PERM))
 
 
-class CasePagination(PageNumberPagination):
+class CasePagination(CappedCountPagination):
     """Page numbers; the count stops at selectors.COUNT_CAP (then count_capped is true)."""
 
     page_size = selectors.PAGE_SIZE
     django_paginator_class = selectors.CasePaginator
-
-    def get_paginated_response(self, data):
-        return Response(
-            {
-                "count": self.page.paginator.count,
-                "count_capped": self.page.paginator.count_is_capped,
-                "next": self.get_next_link(),
-                "previous": self.get_previous_link(),
-                "results": data,
-            }
-        )
-
-    def get_paginated_response_schema(self, schema):
-        response = super().get_paginated_response_schema(schema)
-        response["properties"]["count_capped"] = {"type": "boolean", "example": False}
-        return response
 
 
 FULL_ID_PARAMETER = OpenApiParameter(
