@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "bizreg.accounts",
     "bizreg.enterprises",
     "bizreg.registration",
+    "bizreg.performance",
     "bizreg.portal",
 ]
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("bizreg.accounts.urls")),
     path("enterprises/", include("bizreg.enterprises.urls")),
     path("registration/", include("bizreg.registration.urls")),
+    path("performance/", include("bizreg.performance.urls")),
     path("portal/", include("bizreg.portal.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -80,6 +80,53 @@ _REGISTRATION_MANAGER = _REGISTRATION_READ + (
     "registration.view_contactlog",
 )
 
+# --- performance (issue 4) --------------------------------------------------------------------------
+_PERFORMANCE_READ = tuple(
+    f"performance.view_{model}"
+    for model in (
+        "project",
+        "projectcomponent",
+        "budgetline",
+        "contract",
+        "paymentmilestone",
+        "payment",
+        "indicator",
+        "indicatoradjustment",
+        "monthlysnapshot",
+        "evaluationreport",
+    )
+) + ("performance.export_budget",)
+# The finance & performance officer keeps the budget, contracts, payments and indicators, requests
+# adjustments, evaluates indicators and drafts the report; the manager approves and issues.
+_PERFORMANCE_OFFICER = (
+    _PERFORMANCE_READ
+    + tuple(
+        f"performance.{action}_{model}"
+        for model in (
+            "project",
+            "projectcomponent",
+            "budgetline",
+            "contract",
+            "paymentmilestone",
+            "payment",
+            "indicator",
+            "evaluationreport",
+        )
+        for action in ("add", "change")
+    )
+    + (
+        "performance.add_indicatoradjustment",
+        "performance.manage_project",
+        "performance.import_budget",
+        "performance.evaluate_indicator",
+    )
+)
+_PERFORMANCE_MANAGER = _PERFORMANCE_READ + (
+    "performance.approve_adjustment",
+    "performance.close_project",
+    "performance.issue_report",
+)
+
 ROLES: tuple[Role, ...] = (
     Role(
         "registration_clerk",
@@ -127,7 +174,10 @@ ROLES: tuple[Role, ...] = (
         _STAFF_READ + ("enterprises.export_enterprise",) + _REGISTRATION_READ,
     ),
     Role(
-        "finance_officer", gettext_noop("财务/绩效"), gettext_noop("预算、合同、支付、绩效指标、评价报告"), ()
+        "finance_officer",
+        gettext_noop("财务/绩效"),
+        gettext_noop("预算、合同、支付、绩效指标、评价报告"),
+        _STAFF_READ + _PERFORMANCE_OFFICER,
     ),
     Role(
         "manager",
@@ -144,7 +194,8 @@ ROLES: tuple[Role, ...] = (
             "core.view_full_personal_data",
             "core.view_backgroundjob",
         )
-        + _REGISTRATION_MANAGER,
+        + _REGISTRATION_MANAGER
+        + _PERFORMANCE_MANAGER,
     ),
 )
 

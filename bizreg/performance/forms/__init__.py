@@ -1,0 +1,1 @@
+"""Forms, split by area (budget, indicators, reports)."""

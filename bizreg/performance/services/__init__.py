@@ -1,0 +1,1 @@
+"""Writes, split by area (budget, indicators, monitoring, reports); import from the area module."""

@@ -1,0 +1,1 @@
+"""Pages, split by area (budget, indicators, monitoring, reports)."""
