@@ -1,0 +1,1 @@
+"""budget API (being written)."""

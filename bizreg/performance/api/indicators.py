@@ -1,0 +1,1 @@
+"""indicators API (being written)."""

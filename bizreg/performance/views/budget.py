@@ -1,0 +1,3 @@
+"""budget pages (being written)."""
+
+urlpatterns: list = []

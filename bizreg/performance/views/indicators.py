@@ -1,0 +1,3 @@
+"""indicators pages (being written)."""
+
+urlpatterns: list = []

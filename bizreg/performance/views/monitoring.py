@@ -1,0 +1,3 @@
+"""monitoring pages (being written)."""
+
+urlpatterns: list = []
