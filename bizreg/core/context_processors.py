@@ -30,6 +30,9 @@ NAVIGATION: list[NavItem] = [
     NavItem(_("信息录入与指引"), "registration:records_list", "registration.view_servicerecord", "keyboard"),
     NavItem(_("网办跟进"), "registration:follow_up_list", "registration.view_followuptask", "telephone"),
     NavItem(_("网办导入"), "registration:online_import", "registration.add_registrationcase", "download"),
+    NavItem(_("绩效驾驶舱"), "performance:cockpit_home", "performance.view_project", "speedometer2"),
+    NavItem(_("预算项目"), "performance:project_list", "performance.view_project", "cash-coin"),
+    NavItem(_("指标调整"), "performance:adjustment_list", "performance.view_indicatoradjustment", "sliders"),
     NavItem(_("用户与角色"), "accounts:user_list", "accounts.view_user", "people"),
     NavItem(_("个人信息访问日志"), "core:access_log", "core.view_accesslog", "shield-lock"),
 ]
