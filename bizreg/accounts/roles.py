@@ -177,7 +177,7 @@ ROLES: tuple[Role, ...] = (
         "finance_officer",
         gettext_noop("财务/绩效"),
         gettext_noop("预算、合同、支付、绩效指标、评价报告"),
-        _STAFF_READ + _PERFORMANCE_OFFICER,
+        _PERFORMANCE_OFFICER,
     ),
     Role(
         "manager",
