@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, dict[str, tuple[str, ...]]] = {
     "enterprise_search": {"quick": ("postgresql", "sqlite"), "full": ("postgresql",)},
     "intake_api": {"quick": ("postgresql", "sqlite"), "full": ("postgresql", "sqlite")},
     "case_list": {"quick": ("postgresql", "sqlite"), "full": ("postgresql",)},
+    "kpi_compute": {"quick": ("postgresql", "sqlite"), "full": ("postgresql", "sqlite")},
 }
 
 

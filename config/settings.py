@@ -270,6 +270,9 @@ SPECTACULAR_SETTINGS = {
         "LicenceKindEnum": "bizreg.registration.models.LicenceKind",
         "NoticeKindEnum": "bizreg.registration.models.NoticeKind",
         "ServiceRecordKindEnum": "bizreg.registration.models.ServiceRecord.Kind",
+        "ProjectStatusEnum": "bizreg.performance.models.ProjectStatus",
+        "AdjustmentStatusEnum": "bizreg.performance.models.AdjustmentStatus",
+        "ReportStatusEnum": "bizreg.performance.models.ReportStatus",
     },
 }
 

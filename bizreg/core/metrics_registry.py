@@ -3,12 +3,17 @@
 An app declares its figures in its own `metrics.py` with `@register_metric("app.key", ...)`; the
 performance module knows only the keys. A metric is a function `(authority_ids, start, end) -> Decimal`
 over the half-open period [start, end).
+
+A metric may also declare `records_url(authority_ids, start, end) -> str`: the URL of its module's own list
+page filtered to the records behind the figure (the drill-down from every figure to its records).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import import_module
@@ -16,6 +21,7 @@ from importlib import import_module
 from django.apps import apps
 
 MetricFunction = Callable[[Sequence[int], dt.date, dt.date], Decimal]
+RecordsUrlFunction = Callable[[Sequence[int], dt.date, dt.date], str]
 
 
 @dataclass(frozen=True)
@@ -25,18 +31,32 @@ class Metric:
     unit: str
     definition: str
     compute: MetricFunction
+    records_url: RecordsUrlFunction | None = None
+
+    def drill_down_url(self, authority_ids: Sequence[int], start: dt.date, end: dt.date) -> str:
+        """The records behind the figure over [start, end), or "" when the module declares no list."""
+        if self.records_url is None:
+            return ""
+        return self.records_url(authority_ids, start, end)
 
 
 _REGISTRY: dict[str, Metric] = {}
 
 
 def register_metric(
-    key: str, *, label: str, unit: str, definition: str
+    key: str,
+    *,
+    label: str,
+    unit: str,
+    definition: str,
+    records_url: RecordsUrlFunction | None = None,
 ) -> Callable[[MetricFunction], MetricFunction]:
     def decorator(func: MetricFunction) -> MetricFunction:
         if key in _REGISTRY and _REGISTRY[key].compute is not func:
             raise ValueError(f"指标键 {key} 重复注册")
-        _REGISTRY[key] = Metric(key=key, label=label, unit=unit, definition=definition, compute=func)
+        _REGISTRY[key] = Metric(
+            key=key, label=label, unit=unit, definition=definition, compute=func, records_url=records_url
+        )
         return func
 
     return decorator
@@ -61,3 +81,33 @@ def autodiscover() -> None:
             except ModuleNotFoundError as exc:
                 if exc.name != f"{config.name}.metrics":
                     raise
+
+
+# --- sharing work between the metrics of one evaluation --------------------------------------------------
+# Several figures of one evaluation often rest on the same intermediate result (the decided cases of a
+# year feed the mean, the P90, the on-time rate and the year-on-year change). Inside a
+# `shared_computation()` block a metric module may keep such a result by key; outside it nothing is kept,
+# so a figure computed on its own always reads fresh data.
+
+_SHARED: ContextVar[dict | None] = ContextVar("metrics_shared_computation", default=None)
+
+
+@contextmanager
+def shared_computation():
+    if _SHARED.get() is not None:  # nested: the outer block already shares
+        yield
+        return
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def memoized(key: tuple, compute: Callable[[], object]):
+    cache = _SHARED.get()
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]

@@ -7,9 +7,22 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db.models import Q
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from bizreg.core.metrics_registry import register_metric
 from bizreg.enterprises.models import Enterprise, EnterpriseStatus
+
+
+def _established_url(**extra: str):
+    """The register's list filtered by establishment date (inclusive dates: [start, end − 1 day])."""
+
+    def records_url(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> str:
+        last = max(start, end - dt.timedelta(days=1))
+        query = {"established_from": start.isoformat(), "established_to": last.isoformat(), **extra}
+        return f"{reverse('enterprises:list')}?{urlencode(query)}"
+
+    return records_url
 
 
 def _scoped(authority_ids: Sequence[int]):
@@ -21,6 +34,7 @@ def _scoped(authority_ids: Sequence[int]):
     label="新设立商事主体",
     unit="户",
     definition="统计期内成立（成立日期在统计期内）的商事主体户数，含其后已注销、吊销或迁出的主体。",
+    records_url=_established_url(),
 )
 def new_establishments(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
     return Decimal(_scoped(authority_ids).filter(established_on__gte=start, established_on__lt=end).count())
@@ -57,6 +71,7 @@ def deregistrations(authority_ids: Sequence[int], start: dt.date, end: dt.date) 
     label="自贸区新设立商事主体",
     unit="户",
     definition="统计期内成立、且当前标记为自贸区（按住所地址规则判定或人工认定）的商事主体户数。",
+    records_url=_established_url(in_ftz="1"),
 )
 def ftz_new_establishments(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
     return Decimal(

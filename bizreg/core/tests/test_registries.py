@@ -88,3 +88,24 @@ def test_seeder_depending_on_an_unregistered_one_is_an_error(empty_seeders):
     demo.register_seeder("a", after=("missing",))(_noop)
     with pytest.raises(ValueError, match="missing 未注册"):
         demo.ordered_seeders()
+
+
+def test_a_metric_may_declare_its_records_url(empty_metrics):
+    def url(authority_ids, start, end):
+        return f"/list/?from={start}&to={end}"
+
+    register_metric("test.linked", label="a", unit="件", definition="d", records_url=url)(
+        lambda i, s, e: Decimal(0)
+    )
+    register_metric("test.plain", label="b", unit="件", definition="d")(lambda i, s, e: Decimal(0))
+    start, end = dt.date(2023, 1, 1), dt.date(2023, 2, 1)
+    assert get_metric("test.linked").drill_down_url([1], start, end) == "/list/?from=2023-01-01&to=2023-02-01"
+    assert get_metric("test.plain").drill_down_url([1], start, end) == ""
+
+
+def test_published_drill_down_urls_name_the_period():
+    start, end = dt.date(2023, 3, 1), dt.date(2023, 4, 1)
+    case_url = get_metric("registration.cases_received").drill_down_url([1], start, end)
+    assert case_url == "/registration/cases/?received_from=2023-03-01&received_to=2023-03-31"
+    ftz_url = get_metric("enterprises.ftz_new_establishments").drill_down_url([1], start, end)
+    assert ftz_url == "/enterprises/?established_from=2023-03-01&established_to=2023-03-31&in_ftz=1"

@@ -46,7 +46,12 @@ def test_manager_and_finance_officer_menus(role_users, client_for):
     assert shown == expected
     assert {"首页", "商事主体", "用户与角色", "个人信息访问日志"} <= set(shown)
     finance = client_for(role_users["finance_officer"]).get("/")
-    assert [i["label"] for i in finance.context["nav_items"]] == ["首页", "绩效驾驶舱", "预算项目", "指标调整"]
+    assert [i["label"] for i in finance.context["nav_items"]] == [
+        "首页",
+        "绩效驾驶舱",
+        "预算项目",
+        "指标调整",
+    ]
 
 
 @pytest.mark.django_db
