@@ -33,6 +33,12 @@ NAVIGATION: list[NavItem] = [
     NavItem(_("绩效驾驶舱"), "performance:cockpit_home", "performance.view_project", "speedometer2"),
     NavItem(_("预算项目"), "performance:project_list", "performance.view_project", "cash-coin"),
     NavItem(_("指标调整"), "performance:adjustment_list", "performance.view_indicatoradjustment", "sliders"),
+    NavItem(
+        _("绩效自评报告"),
+        "performance:report_list",
+        "performance.view_evaluationreport",
+        "file-earmark-bar-graph",
+    ),
     NavItem(_("用户与角色"), "accounts:user_list", "accounts.view_user", "people"),
     NavItem(_("个人信息访问日志"), "core:access_log", "core.view_accesslog", "shield-lock"),
 ]

@@ -72,6 +72,7 @@ def _list_url(url_name: str, from_param: str, to_param: str, **extra: str):
 cases_received_url = _list_url("registration:case_list", "received_from", "received_to")
 service_records_url = _list_url("registration:records_list", "date_from", "date_to")
 licence_sheets_url = _list_url("registration:licence_sheets", "date_from", "date_to")
+cases_decided_url = _list_url("registration:case_list", "decided_from", "decided_to")
 
 
 # --- business volume ------------------------------------------------------------------------------------
@@ -375,6 +376,7 @@ def _nearest_rank(cases: list[Decided], p: int) -> Decimal:
         "统计期内作出核准或不予登记决定、且已受理的业务，从受理日到决定日的工作日数（受理当日决定为 0，"
         "退回补正暂停计时的工作日不计）的算术平均，保留两位小数。"
     ),
+    records_url=cases_decided_url,
 )
 def mean_processing_working_days(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
     return _mean(decided_cases(authority_ids, start, end))
@@ -387,6 +389,7 @@ def mean_processing_working_days(authority_ids: Sequence[int], start: dt.date, e
     definition=(
         "同“平均办理时长”的业务与算法，取第 90 百分位（最近秩法：从小到大排序后第 ⌈0.9·n⌉ 件的工作日数）。"
     ),
+    records_url=cases_decided_url,
 )
 def p90_processing_working_days(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
     return _nearest_rank(decided_cases(authority_ids, start, end), 90)
@@ -400,6 +403,7 @@ def p90_processing_working_days(authority_ids: Sequence[int], start: dt.date, en
         "统计期内作出核准或不予登记决定、且已受理的业务中，决定日不晚于法定办结日（受理后 3 个工作日，"
         "经批准延长的再加 3 个工作日）的比例 × 100%。"
     ),
+    records_url=cases_decided_url,
 )
 def on_time_rate(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
     cases = decided_cases(authority_ids, start, end)
@@ -422,6 +426,7 @@ def _year_earlier(day: dt.date) -> dt.date:
         "（本期平均办理时长 − 上年同期平均办理时长）÷ 上年同期平均办理时长 × 100%，负数表示办理时间压缩。"
         "上年同期没有已决定业务或其平均为 0 时记为 0。"
     ),
+    records_url=cases_decided_url,
 )
 def processing_time_yoy_change(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
     def raw_mean(cases: list[Decided]) -> Fraction | None:

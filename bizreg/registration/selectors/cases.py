@@ -221,6 +221,16 @@ class CaseFilterSet(django_filters.FilterSet):
         label=gettext_lazy("收件日期止"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    decided_from = django_filters.DateFilter(
+        method="filter_decided_from",
+        label=gettext_lazy("决定日期起"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    decided_to = django_filters.DateFilter(
+        method="filter_decided_to",
+        label=gettext_lazy("决定日期止"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     due = django_filters.ChoiceFilter(
         choices=DUE_CHOICES,
         method="filter_due",
@@ -281,6 +291,15 @@ class CaseFilterSet(django_filters.FilterSet):
     def filter_received_to(self, queryset: QuerySet, name: str, value: dt.date) -> QuerySet:
         end = timezone.make_aware(dt.datetime.combine(value + dt.timedelta(days=1), dt.time.min))
         return queryset.filter(received_at__lt=end)
+
+    # The cases behind the processing-time figures (decided in a period, after an acceptance).
+    def filter_decided_from(self, queryset: QuerySet, name: str, value: dt.date) -> QuerySet:
+        start = timezone.make_aware(dt.datetime.combine(value, dt.time.min))
+        return queryset.filter(decided_at__gte=start, accepted_at__isnull=False)
+
+    def filter_decided_to(self, queryset: QuerySet, name: str, value: dt.date) -> QuerySet:
+        end = timezone.make_aware(dt.datetime.combine(value + dt.timedelta(days=1), dt.time.min))
+        return queryset.filter(decided_at__lt=end, accepted_at__isnull=False)
 
     def filter_due(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(due_condition(value, self.dates)) if value else queryset

@@ -240,3 +240,23 @@ def test_metrics_are_registered_by_key():
     ):
         metric = get_metric(key)
         assert metric.definition and metric.unit
+
+
+def test_processing_figures_drill_down_to_the_decided_cases(authority, processing, clerk):
+    """The mean/P90/on-time figures link to the case list filtered to exactly the cases they count."""
+    from bizreg.registration.selectors.cases import case_search
+
+    for key in (
+        "registration.mean_processing_working_days",
+        "registration.p90_processing_working_days",
+        "registration.on_time_rate",
+        "registration.processing_time_yoy_change",
+    ):
+        url = get_metric(key).records_url([authority.pk], *MAY)
+        assert (
+            url.startswith("/registration/")
+            and "decided_from=2023-04-01" in url
+            and "decided_to=2023-05-31" in url
+        )
+    listed = case_search(user=clerk, params={"decided_from": "2023-04-01", "decided_to": "2023-05-31"})
+    assert {c.pk for c in listed} == {c.pk for c in processing.values()}
