@@ -67,6 +67,22 @@ class CatalogIndicator:
     # measure it (the lint's suggestion).
     numeric_alternative: tuple[str, str, Decimal] | None = None
 
+    def definition(self, order: int, target_value: Decimal | None = None) -> dict:
+        """The indicator's defining fields (frame, name, target, weight), as the services and models take
+        them; `target_value` replaces the seed's target (the demo scales counted targets)."""
+        return {
+            "code": self.code,
+            "order": order,
+            "level1": self.level1,
+            "level2": self.level2,
+            "name": self.name,
+            "unit": self.unit,
+            "direction": self.direction,
+            "target_value": self.target_value if target_value is None else target_value,
+            "target_text": self.target_text,
+            "weight": self.weight,
+        }
+
 
 SEED_INDICATORS = [
     CatalogIndicator(

@@ -382,16 +382,7 @@ class PerformanceYear:
                 target = max(Decimal(1), _q(target * Decimal(str(self.ctx.scale)), Decimal(1)))
             fields = {
                 "project": project,
-                "code": item.code,
-                "order": order,
-                "level1": item.level1,
-                "level2": item.level2,
-                "name": item.name,
-                "unit": item.unit,
-                "direction": item.direction,
-                "target_value": target,
-                "target_text": item.target_text,
-                "weight": item.weight,
+                **item.definition(order, target),
                 "metric_key": key,
                 "original_target_value": target,
                 "original_target_text": item.target_text,

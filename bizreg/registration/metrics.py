@@ -294,7 +294,8 @@ def _decided_cases(authority_ids: Sequence[int], start: dt.date, end: dt.date) -
         decided_at__lt=until,
         accepted_at__isnull=False,
     )
-    paused_ids = set(CasePause.objects.filter(case__in=cases).values_list("case_id", flat=True).distinct())
+    # Kept as a subquery: a NOT IN over thousands of literal ids is compared row by row.
+    paused_case_ids = CasePause.objects.filter(case__in=cases).values("case_id")
     accepted_day = _local_date("accepted_at", since, until)
     decided_day = _local_date("decided_at", since, until)
     local = timezone.localdate
@@ -303,18 +304,20 @@ def _decided_cases(authority_ids: Sequence[int], start: dt.date, end: dt.date) -
     single: dict[int, tuple[dt.date, dt.date, dt.date | None]] = {}
     if accepted_day is not None and decided_day is not None:
         grouped = (
-            cases.exclude(pk__in=paused_ids)
+            cases.exclude(pk__in=paused_case_ids)
             .annotate(accepted_day=accepted_day, decided_day=decided_day)
             .values("accepted_day", "decided_day", "due_on")
             .annotate(n=Count("pk"))
             .order_by()
         )
         spans = [(g["accepted_day"], g["decided_day"], g["due_on"], g["n"]) for g in grouped]
-        rows = cases.filter(pk__in=paused_ids).values_list("pk", "accepted_at", "decided_at", "due_on")
+        rows = cases.filter(pk__in=paused_case_ids).values_list("pk", "accepted_at", "decided_at", "due_on")
+        paused_ids = None  # every row read below has a pause
     else:
         rows = cases.values_list("pk", "accepted_at", "decided_at", "due_on")
+        paused_ids = set(paused_case_ids.values_list("case_id", flat=True))
     for pk, accepted, decided, due in rows:
-        if pk in paused_ids:
+        if paused_ids is None or pk in paused_ids:
             single[pk] = (local(accepted), local(decided), due)
         else:
             spans.append((local(accepted), local(decided), due, 1))
@@ -325,9 +328,7 @@ def _decided_cases(authority_ids: Sequence[int], start: dt.date, end: dt.date) -
     first = min(days)
     index = _WorkdayIndex(first, max(ends))
     paused: dict[int, int] = {}
-    pauses = CasePause.objects.filter(case_id__in=single).filter(
-        Q(ended_on__isnull=True) | Q(ended_on__gt=first)
-    )
+    pauses = CasePause.objects.filter(case__in=cases).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=first))
     for case_id, started, ended in pauses.values_list("case_id", "started_on", "ended_on"):
         accepted, decided, _due = single[case_id]
         lo, hi = max(started, accepted), min(ended or decided, decided)

@@ -28,21 +28,6 @@ def make_project(authority, *, code="JJFWSP", year=2023, status=ProjectStatus.AC
 
 
 @pytest.fixture
-def officer(role_users):
-    return role_users["finance_officer"]
-
-
-@pytest.fixture
-def manager(role_users):
-    return role_users["manager"]
-
-
-@pytest.fixture
-def clerk(role_users):
-    return role_users["registration_clerk"]
-
-
-@pytest.fixture
 def project(authority):
     return make_project(authority)
 

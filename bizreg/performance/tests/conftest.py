@@ -1,4 +1,5 @@
-"""Fixtures of the performance tests: the seed's 2023 project as the golden case."""
+"""Fixtures of the performance tests: the two roles of the module (and a clerk, who may not use it),
+and the seed's 2023 project as the golden case."""
 
 from __future__ import annotations
 
@@ -11,3 +12,18 @@ def seed_2023(authority):
     from bizreg.performance.services.golden import load_seed_2023
 
     return load_seed_2023(authority)
+
+
+@pytest.fixture
+def officer(role_users):
+    return role_users["finance_officer"]
+
+
+@pytest.fixture
+def manager(role_users):
+    return role_users["manager"]
+
+
+@pytest.fixture
+def clerk(role_users):
+    return role_users["registration_clerk"]

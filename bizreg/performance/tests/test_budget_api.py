@@ -13,12 +13,9 @@ import pytest
 from bizreg.performance.models import BudgetLine, Payment, PaymentMilestone
 from bizreg.performance.services import budget as services
 from bizreg.performance.tests.budget_fixtures import (  # noqa: F401
-    clerk,
     contract,
     line1,
     line2,
-    manager,
-    officer,
     other_project,
     project,
 )

@@ -20,7 +20,6 @@ from bizreg.performance.services import budget as services
 from bizreg.performance.tests.budget_fixtures import (  # noqa: F401
     contract,
     line1,
-    officer,
     project,
 )
 

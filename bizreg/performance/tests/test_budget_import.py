@@ -15,11 +15,8 @@ from django.urls import reverse
 from bizreg.performance.models import BudgetLine, ProjectComponent, ProjectStatus
 from bizreg.performance.services import budget as services
 from bizreg.performance.tests.budget_fixtures import (  # noqa: F401
-    clerk,
     line1,
     make_project,
-    manager,
-    officer,
     project,
     xlsx_upload,
 )

@@ -26,13 +26,10 @@ from bizreg.performance.models import (
 from bizreg.performance.selectors import budget as selectors
 from bizreg.performance.services import budget as services
 from bizreg.performance.tests.budget_fixtures import (  # noqa: F401
-    clerk,
     contract,
     line1,
     line2,
     make_project,
-    manager,
-    officer,
     other_project,
     project,
 )

@@ -16,11 +16,8 @@ from bizreg.performance.models import AdjustmentStatus, Indicator, IndicatorAdju
 from bizreg.performance.services import indicators as services
 from bizreg.performance.tests.indicators_fixtures import (  # noqa: F401 — fixtures
     add_seed_indicators,
-    clerk,
     indicator_data,
     make_project,
-    manager,
-    officer,
     project,
     seed_indicators,
 )

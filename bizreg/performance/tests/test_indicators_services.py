@@ -26,11 +26,8 @@ from bizreg.performance.scoring import score_quantitative
 from bizreg.performance.services import indicators as services
 from bizreg.performance.tests.indicators_fixtures import (  # noqa: F401 — fixtures
     add_seed_indicators,
-    clerk,
     indicator_data,
     make_project,
-    manager,
-    officer,
     project,
     seed_indicators,
 )

@@ -37,16 +37,6 @@ def private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-@pytest.fixture
-def officer(role_users):
-    return role_users["finance_officer"]
-
-
-@pytest.fixture
-def manager(role_users):
-    return role_users["manager"]
-
-
 def acknowledge_all(project: Project) -> dict[str, str]:
     return {f.key: "已核实，按财务系统数据印发" for f in consistency_findings(project)}
 

@@ -39,6 +39,7 @@ from bizreg.performance.models import (
 )
 from bizreg.performance.selectors import budget as selectors
 from bizreg.performance.services import budget as services
+from bizreg.performance.views.common import form_flow
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -62,6 +63,29 @@ def _form_page(request, *, form, title, project=None, back=None, multipart=False
             "note": note,
         },
         status=status,
+    )
+
+
+def _form_flow(
+    request, form, *, save, message, done, title, project=None, back=None, multipart=False, note=""
+):
+    """``form_flow`` on the budget form page; ``title`` is a text or a callable rendered after the save."""
+    return form_flow(
+        request,
+        form,
+        save=save,
+        message=message,
+        done=done,
+        page=lambda status: _form_page(
+            request,
+            form=form,
+            title=title() if callable(title) else title,
+            project=project,
+            back=back,
+            multipart=multipart,
+            status=status,
+            note=note,
+        ),
     )
 
 
@@ -114,17 +138,14 @@ def project_detail(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def project_create(request):
     authority = _authority_of(request.user)
-    form = ProjectForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            project = services.project_create(authority=authority, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, f"已创建预算项目：{project}")
-            return redirect("performance:project_detail", pk=project.pk)
-    status = 400 if request.method == "POST" else 200
-    return _form_page(request, form=form, title="新建预算项目", status=status)
+    return _form_flow(
+        request,
+        ProjectForm(request.POST or None),
+        save=lambda data: services.project_create(authority=authority, actor=request.user, **data),
+        message=lambda project: f"已创建预算项目：{project}",
+        done=lambda project: redirect("performance:project_detail", pk=project.pk),
+        title="新建预算项目",
+    )
 
 
 @login_required
@@ -132,17 +153,15 @@ def project_create(request):
 @require_http_methods(["GET", "POST"])
 def project_edit(request, pk: int):
     project = selectors.project_for(request.user, pk)
-    form = ProjectForm(request.POST or None, initial=ProjectForm.initial_from(project))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.project_update(project=project, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, "项目信息已保存。")
-            return redirect("performance:project_detail", pk=project.pk)
-    status = 400 if request.method == "POST" else 200
-    return _form_page(request, form=form, title=f"修改项目：{project}", project=project, status=status)
+    return _form_flow(
+        request,
+        ProjectForm(request.POST or None, initial=ProjectForm.initial_from(project)),
+        save=lambda data: services.project_update(project=project, actor=request.user, **data),
+        message="项目信息已保存。",
+        done=lambda _: redirect("performance:project_detail", pk=project.pk),
+        title=lambda: f"修改项目：{project}",
+        project=project,
+    )
 
 
 @login_required
@@ -181,17 +200,15 @@ def _refused(request, project, message: str, *, status: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def line_create(request, project_pk: int):
     project = selectors.project_for(request.user, project_pk)
-    form = LineForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.line_create(project=project, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, "已新增预算明细。")
-            return redirect("performance:project_detail", pk=project.pk)
-    status = 400 if request.method == "POST" else 200
-    return _form_page(request, form=form, title="新增预算明细", project=project, status=status)
+    return _form_flow(
+        request,
+        LineForm(request.POST or None),
+        save=lambda data: services.line_create(project=project, actor=request.user, **data),
+        message="已新增预算明细。",
+        done=lambda _: redirect("performance:project_detail", pk=project.pk),
+        title="新增预算明细",
+        project=project,
+    )
 
 
 @login_required
@@ -200,17 +217,15 @@ def line_create(request, project_pk: int):
 def line_edit(request, pk: int):
     line = selectors.line_for(request.user, pk)
     initial = {"code": line.code, "name": line.name, "amount": line.amount, "order": line.order}
-    form = LineForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.line_update(line=line, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, "预算明细已保存。")
-            return redirect("performance:project_detail", pk=line.project_id)
-    status = 400 if request.method == "POST" else 200
-    return _form_page(request, form=form, title=f"修改预算明细：{line}", project=line.project, status=status)
+    return _form_flow(
+        request,
+        LineForm(request.POST or None, initial=initial),
+        save=lambda data: services.line_update(line=line, actor=request.user, **data),
+        message="预算明细已保存。",
+        done=lambda _: redirect("performance:project_detail", pk=line.project_id),
+        title=lambda: f"修改预算明细：{line}",
+        project=line.project,
+    )
 
 
 @login_required
@@ -218,17 +233,15 @@ def line_edit(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def component_create(request, project_pk: int):
     project = selectors.project_for(request.user, project_pk)
-    form = ComponentForm(request.POST or None, project=project)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.component_create(project=project, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, "已新增子项目。")
-            return redirect("performance:project_detail", pk=project.pk)
-    status = 400 if request.method == "POST" else 200
-    return _form_page(request, form=form, title="新增子项目", project=project, status=status)
+    return _form_flow(
+        request,
+        ComponentForm(request.POST or None, project=project),
+        save=lambda data: services.component_create(project=project, actor=request.user, **data),
+        message="已新增子项目。",
+        done=lambda _: redirect("performance:project_detail", pk=project.pk),
+        title="新增子项目",
+        project=project,
+    )
 
 
 @login_required
@@ -237,18 +250,14 @@ def component_create(request, project_pk: int):
 def component_edit(request, pk: int):
     component = selectors.component_for(request.user, pk)
     initial = {"name": component.name, "order": component.order, "lines": list(component.lines.all())}
-    form = ComponentForm(request.POST or None, project=component.project, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.component_update(component=component, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, "子项目已保存。")
-            return redirect("performance:project_detail", pk=component.project_id)
-    status = 400 if request.method == "POST" else 200
-    return _form_page(
-        request, form=form, title=f"修改子项目：{component}", project=component.project, status=status
+    return _form_flow(
+        request,
+        ComponentForm(request.POST or None, project=component.project, initial=initial),
+        save=lambda data: services.component_update(component=component, actor=request.user, **data),
+        message="子项目已保存。",
+        done=lambda _: redirect("performance:project_detail", pk=component.project_id),
+        title=lambda: f"修改子项目：{component}",
+        project=component.project,
     )
 
 
@@ -260,17 +269,15 @@ def component_edit(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def contract_create(request, project_pk: int):
     project = selectors.project_for(request.user, project_pk)
-    form = ContractForm(request.POST or None, project=project)
-    if request.method == "POST" and form.is_valid():
-        try:
-            contract = services.contract_create(project=project, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, f"已新增合同：{contract}")
-            return redirect("performance:contract_detail", pk=contract.pk)
-    status = 400 if request.method == "POST" else 200
-    return _form_page(request, form=form, title="新增合同", project=project, status=status)
+    return _form_flow(
+        request,
+        ContractForm(request.POST or None, project=project),
+        save=lambda data: services.contract_create(project=project, actor=request.user, **data),
+        message=lambda contract: f"已新增合同：{contract}",
+        done=lambda contract: redirect("performance:contract_detail", pk=contract.pk),
+        title="新增合同",
+        project=project,
+    )
 
 
 @login_required
@@ -278,20 +285,16 @@ def contract_create(request, project_pk: int):
 @require_http_methods(["GET", "POST"])
 def contract_edit(request, pk: int):
     contract = selectors.contract_for(request.user, pk)
-    form = ContractForm(
-        request.POST or None, project=contract.project, initial=ContractForm.initial_from(contract)
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.contract_update(contract=contract, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, "合同已保存。")
-            return redirect("performance:contract_detail", pk=contract.pk)
-    status = 400 if request.method == "POST" else 200
-    return _form_page(
-        request, form=form, title=f"修改合同：{contract}", project=contract.project, status=status
+    return _form_flow(
+        request,
+        ContractForm(
+            request.POST or None, project=contract.project, initial=ContractForm.initial_from(contract)
+        ),
+        save=lambda data: services.contract_update(contract=contract, actor=request.user, **data),
+        message="合同已保存。",
+        done=lambda _: redirect("performance:contract_detail", pk=contract.pk),
+        title=lambda: f"修改合同：{contract}",
+        project=contract.project,
     )
 
 
@@ -326,23 +329,15 @@ def contract_detail(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def milestone_create(request, contract_pk: int):
     contract = selectors.contract_for(request.user, contract_pk)
-    form = MilestoneForm(request.POST or None, initial={"order": contract.milestones.count() + 1})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.milestone_save(contract=contract, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, "已新增支付计划。")
-            return redirect("performance:contract_detail", pk=contract.pk)
-    status = 400 if request.method == "POST" else 200
-    return _form_page(
+    return _form_flow(
         request,
-        form=form,
-        title=f"新增支付计划：{contract}",
+        MilestoneForm(request.POST or None, initial={"order": contract.milestones.count() + 1}),
+        save=lambda data: services.milestone_save(contract=contract, actor=request.user, **data),
+        message="已新增支付计划。",
+        done=lambda _: redirect("performance:contract_detail", pk=contract.pk),
+        title=lambda: f"新增支付计划：{contract}",
         project=contract.project,
         back=("performance:contract_detail", contract.pk),
-        status=status,
     )
 
 
@@ -355,25 +350,17 @@ def milestone_edit(request, pk: int):
     except PaymentMilestone.DoesNotExist:
         raise Http404("没有找到该支付计划。") from None
     contract = selectors.contract_for(request.user, milestone.contract_id)
-    form = MilestoneForm(request.POST or None, initial=MilestoneForm.initial_from(milestone))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.milestone_save(
-                contract=contract, actor=request.user, milestone=milestone, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, "支付计划已保存。")
-            return redirect("performance:contract_detail", pk=contract.pk)
-    status = 400 if request.method == "POST" else 200
-    return _form_page(
+    return _form_flow(
         request,
-        form=form,
-        title=f"修改支付计划：{milestone}",
+        MilestoneForm(request.POST or None, initial=MilestoneForm.initial_from(milestone)),
+        save=lambda data: services.milestone_save(
+            contract=contract, actor=request.user, milestone=milestone, **data
+        ),
+        message="支付计划已保存。",
+        done=lambda _: redirect("performance:contract_detail", pk=contract.pk),
+        title=lambda: f"修改支付计划：{milestone}",
         project=contract.project,
         back=("performance:contract_detail", contract.pk),
-        status=status,
     )
 
 
@@ -390,23 +377,15 @@ def payment_create(request, project_pk: int):
         for name in ("line", "contract", "milestone"):
             if (request.GET.get(name) or "").isdigit():
                 initial[name] = int(request.GET[name])
-    form = PaymentForm(request.POST or None, request.FILES or None, project=project, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            payment = services.payment_create(project=project, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, f"已登记支付 {payment.amount:,.2f} 元（{payment.line.name}）。")
-            return redirect("performance:payment_list", project_pk=project.pk)
-    status = 400 if request.method == "POST" else 200
-    return _form_page(
+    return _form_flow(
         request,
-        form=form,
+        PaymentForm(request.POST or None, request.FILES or None, project=project, initial=initial),
+        save=lambda data: services.payment_create(project=project, actor=request.user, **data),
+        message=lambda payment: f"已登记支付 {payment.amount:,.2f} 元（{payment.line.name}）。",
+        done=lambda _: redirect("performance:payment_list", project_pk=project.pk),
         title="登记支付",
         project=project,
         multipart=True,
-        status=status,
         note="金额单位：元（保留两位小数）。支付不得超过预算明细的预算金额和合同金额。",
     )
 

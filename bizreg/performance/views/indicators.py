@@ -30,6 +30,7 @@ from bizreg.performance.forms.indicators import (
 from bizreg.performance.models import ADJUSTMENT_WORKFLOW, AdjustmentStatus
 from bizreg.performance.selectors import indicators as selectors
 from bizreg.performance.services import indicators as services
+from bizreg.performance.views.common import form_flow
 
 VIEW_INDICATOR = "performance.view_indicator"
 VIEW_ADJUSTMENT = "performance.view_indicatoradjustment"
@@ -115,28 +116,29 @@ def _indicator_form_page(request, *, project, indicator=None):
         form = IndicatorForm(
             request.POST or None, request.FILES or None, initial=IndicatorForm.initial_from(indicator)
         )
-    if request.method == "POST" and form.is_valid():
-        evidence = form.cleaned_data.get("evidence")
-        try:
-            if indicator is None:
-                saved = services.indicator_create(
-                    project=project, actor=request.user, data=form.service_data(), evidence=evidence
-                )
-            else:
-                saved = services.indicator_update(
-                    indicator=indicator, actor=request.user, data=form.service_data(), evidence=evidence
-                )
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, f"已保存绩效指标：{saved.code} {saved.name}")
-            return redirect("performance:indicator_detail", pk=saved.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(
+
+    def save(data):
+        evidence = data.get("evidence")
+        if indicator is None:
+            return services.indicator_create(
+                project=project, actor=request.user, data=form.service_data(), evidence=evidence
+            )
+        return services.indicator_update(
+            indicator=indicator, actor=request.user, data=form.service_data(), evidence=evidence
+        )
+
+    return form_flow(
         request,
-        "performance/indicators_form.html",
-        {"form": form, "project": project, "indicator": indicator},
-        status=status,
+        form,
+        save=save,
+        message=lambda saved: f"已保存绩效指标：{saved.code} {saved.name}",
+        done=lambda saved: redirect("performance:indicator_detail", pk=saved.pk),
+        page=lambda status: render(
+            request,
+            "performance/indicators_form.html",
+            {"form": form, "project": project, "indicator": indicator},
+            status=status,
+        ),
     )
 
 
@@ -195,20 +197,18 @@ def indicator_evaluate(request, pk: int):
         "deviation_note": indicator.deviation_note,
     }
     form = EvaluateForm(request.POST or None, indicator=indicator, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.evaluate_indicator(indicator=indicator, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, "已保存评价。")
-            return redirect("performance:evaluation", project_pk=indicator.project_id)
-    status = 400 if request.method == "POST" else 200
-    return render(
+    return form_flow(
         request,
-        "performance/indicators_evaluate.html",
-        {"form": form, "indicator": indicator, "project": indicator.project},
-        status=status,
+        form,
+        save=lambda data: services.evaluate_indicator(indicator=indicator, actor=request.user, **data),
+        message="已保存评价。",
+        done=lambda _: redirect("performance:evaluation", project_pk=indicator.project_id),
+        page=lambda status: render(
+            request,
+            "performance/indicators_evaluate.html",
+            {"form": form, "indicator": indicator, "project": indicator.project},
+            status=status,
+        ),
     )
 
 
@@ -338,20 +338,20 @@ def adjustment_create(request, pk: int):
         initial["reason"] = request.GET.get("reason", "")[:2000]
         initial["suggested_by_monitoring"] = request.GET.get("suggested") == "1"
     form = AdjustmentForm(request.POST or None, indicator=indicator, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.request_adjustment(indicator=indicator, actor=request.user, **form.service_kwargs())
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, "已提交指标调整申请，待科室负责人审批。")
-            return redirect("performance:indicator_detail", pk=indicator.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(
+    return form_flow(
         request,
-        "performance/indicators_adjustment_form.html",
-        {"form": form, "indicator": indicator, "project": indicator.project},
-        status=status,
+        form,
+        save=lambda _: services.request_adjustment(
+            indicator=indicator, actor=request.user, **form.service_kwargs()
+        ),
+        message="已提交指标调整申请，待科室负责人审批。",
+        done=lambda _: redirect("performance:indicator_detail", pk=indicator.pk),
+        page=lambda status: render(
+            request,
+            "performance/indicators_adjustment_form.html",
+            {"form": form, "indicator": indicator, "project": indicator.project},
+            status=status,
+        ),
     )
 
 

@@ -4,9 +4,8 @@ a refused step 409 with the reason; a role without the permission 403."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -18,6 +17,7 @@ from bizreg.performance.models import REPORT_WORKFLOW, ReportStatus
 from bizreg.performance.rendering import render_report_docx, render_report_pdf, report_filename
 from bizreg.performance.selectors import reports as selectors
 from bizreg.performance.services import reports as services
+from bizreg.performance.views.common import form_flow
 
 VIEW_PERMISSION = "performance.view_evaluationreport"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -64,6 +64,24 @@ def _page_context(request, project, form=None, issue_form=None, revise_form=None
     }
 
 
+def _report_flow(request, project, form, *, save, message, template, slot):
+    """``form_flow`` for a report form: back to the report page on success, the page again (``form`` in the
+    context ``slot``) on errors, and a refused step (TransitionNotAllowed) is 409 with the reason."""
+    try:
+        return form_flow(
+            request,
+            form,
+            save=save,
+            message=message,
+            done=lambda _: redirect("performance:report", pk=project.pk),
+            page=lambda status: render(
+                request, template, _page_context(request, project, **{slot: form}), status=status
+            ),
+        )
+    except TransitionNotAllowed as exc:
+        return _refused(request, project, str(exc))
+
+
 @login_required
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 @require_http_methods(["GET", "POST"])
@@ -75,23 +93,16 @@ def report(request, pk: int):
     if not request.user.has_perm(services.EDIT_PERMISSION):
         raise PermissionDenied("您的角色无权编辑绩效自评报告。")
     form = NarrativeForm(request.POST)
-    if form.is_valid():
-        try:
-            services.report_update_narrative(
-                project=project,
-                actor=request.user,
-                title=form.cleaned_data["title"],
-                narrative=form.narrative(),
-            )
-        except TransitionNotAllowed as exc:
-            return _refused(request, project, str(exc))
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, "报告内容已保存。")
-            return redirect("performance:report", pk=project.pk)
-    return render(
-        request, "performance/reports_detail.html", _page_context(request, project, form=form), status=400
+    return _report_flow(
+        request,
+        project,
+        form,
+        save=lambda data: services.report_update_narrative(
+            project=project, actor=request.user, title=data["title"], narrative=form.narrative()
+        ),
+        message="报告内容已保存。",
+        template="performance/reports_detail.html",
+        slot="form",
     )
 
 
@@ -143,22 +154,17 @@ def report_issue(request, pk: int):
     project = selectors.project_for(request.user, pk)
     findings = selectors.consistency_findings(project)
     form = IssueForm(request.POST if request.method == "POST" else None, findings=findings)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.report_issue(
-                    project=project, actor=request.user, acknowledgements=form.acknowledgements()
-                )
-            except TransitionNotAllowed as exc:
-                return _refused(request, project, str(exc))
-            except ValidationError as exc:
-                form.add_service_errors(exc)
-            else:
-                messages.success(request, "报告已印发，Word 与 PDF 文件已存档。")
-                return redirect("performance:report", pk=project.pk)
-        context = _page_context(request, project, issue_form=form)
-        return render(request, "performance/reports_issue.html", context, status=400)
-    return render(request, "performance/reports_issue.html", _page_context(request, project, issue_form=form))
+    return _report_flow(
+        request,
+        project,
+        form,
+        save=lambda _: services.report_issue(
+            project=project, actor=request.user, acknowledgements=form.acknowledgements()
+        ),
+        message="报告已印发，Word 与 PDF 文件已存档。",
+        template="performance/reports_issue.html",
+        slot="issue_form",
+    )
 
 
 @login_required
@@ -167,21 +173,14 @@ def report_issue(request, pk: int):
 def report_revise(request, pk: int):
     project = selectors.project_for(request.user, pk)
     form = ReviseForm(request.POST)
-    if form.is_valid():
-        try:
-            services.report_revise(project=project, actor=request.user, reason=form.cleaned_data["reason"])
-        except TransitionNotAllowed as exc:
-            return _refused(request, project, str(exc))
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, "报告已撤回修改，恢复为草稿。")
-            return redirect("performance:report", pk=project.pk)
-    return render(
+    return _report_flow(
         request,
-        "performance/reports_detail.html",
-        _page_context(request, project, revise_form=form),
-        status=400,
+        project,
+        form,
+        save=lambda data: services.report_revise(project=project, actor=request.user, reason=data["reason"]),
+        message="报告已撤回修改，恢复为草稿。",
+        template="performance/reports_detail.html",
+        slot="revise_form",
     )
 
 
