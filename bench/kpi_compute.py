@@ -14,8 +14,11 @@ Reference: the rows those metrics read (cases, service records, licence sheets, 
 pauses) exported into an in-memory DuckDB (CSV written from the database, then DuckDB's read_csv; the
 export is not timed) with a working-day calendar table built from core.workdays, and the same
 aggregations in DuckDB SQL, one query per metric (the final rounding of a rate or mean is done in
-Python, the same Decimal rule as the project), median of 5 runs. Every metric's DuckDB value must equal
-the project's: a mismatch is printed and `agree` is false.
+Python, the same Decimal rule as the project), median of 5 runs. The processing-time metrics read, on both
+sides, the decision clock each case stored when it was decided (processing_working_days, decided_on_time);
+an untimed DuckDB recount of every case's working days from its dates, the calendar and its pauses checks
+those stored clocks. Every metric's DuckDB value must equal the project's, and the recount the stored
+clocks: a mismatch is printed and `agree` is false.
 
 Figures: project {seconds, indicators, metrics}, reference {seconds, export_seconds}, ratio = project ÷
 reference, rows (the underlying rows read), by_metric (median ms of each metric on each side, and the
@@ -48,6 +51,13 @@ EXTRA_METRICS = (  # weight-0 monitoring indicators added for the benchmark
     ("registration.on_time_rate", "按期办结率", "%"),
 )
 
+DECIDED_KEYS = {
+    "registration.mean_processing_working_days",
+    "registration.p90_processing_working_days",
+    "registration.on_time_rate",
+    "registration.processing_time_yoy_change",
+}
+
 # (table, columns with their DuckDB types, model path) — timestamps exported as naive UTC.
 EXPORTS = {
     "cases": (
@@ -59,6 +69,8 @@ EXPORTS = {
             ("accepted_at", "TIMESTAMP"),
             ("decided_at", "TIMESTAMP"),
             ("due_on", "DATE"),
+            ("processing_working_days", "INTEGER"),
+            ("decided_on_time", "BOOLEAN"),
         ],
     ),
     "service_records": (
@@ -209,9 +221,14 @@ def _load_duckdb(directory: Path, year: int):
 
 
 class Reference:
-    def __init__(self, con, offset_hours: int, authority_id: int):
+    """The metrics in DuckDB SQL. `recount=False` reads the decision clock stored on each case, as the
+    project does (the timed reference); `recount=True` recounts every case's working days from its dates,
+    the calendar and its pauses (untimed: it checks the stored clocks against the records)."""
+
+    def __init__(self, con, offset_hours: int, authority_id: int, *, recount: bool = False):
         from django.utils import timezone
 
+        self.recount = recount
         self.con = con
         self.offset = offset_hours
         self.authority = authority_id
@@ -253,6 +270,14 @@ class Reference:
     def _decided_sql(self, tail: str) -> str:
         """The decided cases of the period with their working days (pauses left out), then `tail`."""
         h = self.offset
+        if not self.recount:
+            return f"""
+            WITH spans AS (
+                SELECT processing_working_days AS wd, decided_on_time AS on_time
+                FROM cases
+                WHERE authority_id = ? AND decided_at >= ? AND decided_at < ? AND accepted_at IS NOT NULL
+            )
+            {tail}"""
         return f"""
             WITH decided AS (
                 SELECT id, CAST(accepted_at + INTERVAL {h} HOUR AS DATE) AS accepted_on,
@@ -270,7 +295,7 @@ class Reference:
                 GROUP BY d.id
             ),
             spans AS (
-                SELECT d.id, d.decided_on, d.due_on,
+                SELECT d.id, (d.due_on IS NULL OR d.decided_on <= d.due_on) AS on_time,
                        GREATEST(CASE WHEN b.day > a.day THEN b.cum - a.cum ELSE 0 END
                                 - COALESCE(paused.days, 0), 0) AS wd
                 FROM decided d
@@ -303,7 +328,7 @@ class Reference:
 
     def on_time_rate(self, start, end) -> Decimal:
         on_time, n = self._decided(
-            "SELECT COUNT(*) FILTER (WHERE due_on IS NULL OR decided_on <= due_on), COUNT(*) FROM spans",
+            "SELECT COUNT(*) FILTER (WHERE on_time), COUNT(*) FROM spans",
             start,
             end,
         )
@@ -382,6 +407,15 @@ def run(backend: str, size: str) -> dict:
         }
         for key, values in mismatches.items():
             log(f"!! MISMATCH {key}: project {values['project']} ≠ DuckDB {values['duckdb']}")
+        # The stored decision clocks against a recount from the dates, calendar and pauses.
+        recount = Reference(con, hours, project.authority_id, recount=True)
+        for key in keys:
+            if key in DECIDED_KEYS and recount.compute(key, start, end) != reference_values[key]:
+                mismatches[key + " (recount)"] = {
+                    "stored": str(reference_values[key]),
+                    "recount": str(recount.compute(key, start, end)),
+                }
+                log(f"!! MISMATCH {key}: stored clocks ≠ recount {mismatches[key + ' (recount)']}")
         con.close()
         ratio = project_seconds / reference_seconds if reference_seconds else None
         return {

@@ -897,6 +897,22 @@ class RegistrationYear:
         cases.sort(key=lambda c: c.received_at)
         return cases
 
+    def _decision_clock(self, c: _DemoCase) -> dict:
+        """processing_working_days / decided_on_time as services.cases records them at a decision: working
+        days from acceptance to decision less the pauses inside that span."""
+        if c.decided_at is None or c.accepted_at is None:
+            return {"processing_working_days": None, "decided_on_time": None}
+        accepted, decided = self._local(c.accepted_at).date(), self._local(c.decided_at).date()
+        used = self.cal.between(accepted, decided)
+        for started, ended in c.pauses:
+            lo, hi = max(started, accepted), min(ended or decided, decided)
+            if hi > lo:
+                used -= self.cal.between(lo, hi)
+        return {
+            "processing_working_days": max(used, 0),
+            "decided_on_time": c.due_on is None or decided <= c.due_on,
+        }
+
     # -- writing the cases and what hangs on them --
     def _write_cases(self, cases: list[_DemoCase]) -> None:
         authority_id = self.authority.pk
@@ -936,6 +952,7 @@ class RegistrationYear:
                     "archived_at": c.archived_at,
                     "paused_working_days": c.paused_days,
                     "on_the_spot": c.on_the_spot,
+                    **self._decision_clock(c),
                 }
             )
         self.loader.insert(RegistrationCase, rows)

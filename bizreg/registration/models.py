@@ -154,6 +154,15 @@ class RegistrationCase(AuthorityScopedModel):
     archived_at = models.DateTimeField("归档时间", null=True, blank=True)
     paused_working_days = models.PositiveIntegerField("退回补正占用工作日", default=0)
     on_the_spot = models.BooleanField("当场办结", default=False)
+    # Fixed when the case is decided (the statutory figures are those of the calendar known at decision),
+    # so the processing-time metrics add up stored numbers instead of recounting working days.
+    processing_working_days = models.PositiveIntegerField(
+        "受理至决定工作日",
+        null=True,
+        blank=True,
+        help_text="作出核准/不予登记决定时计算，不含退回补正暂停的工作日",
+    )
+    decided_on_time = models.BooleanField("按期决定", null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -171,6 +180,7 @@ class RegistrationCase(AuthorityScopedModel):
             models.Index(fields=["authority", "state", "-received_at"], name="case_auth_state_recv"),
             models.Index(fields=["authority", "case_type", "-received_at"], name="case_auth_type_recv"),
             models.Index(fields=["authority", "due_on"], name="case_auth_due"),
+            models.Index(fields=["authority", "decided_at"], name="case_auth_decided"),
         ]
         constraints = [
             models.UniqueConstraint(

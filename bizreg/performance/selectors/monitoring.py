@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 
@@ -28,6 +28,7 @@ from bizreg.performance.models import (
     Indicator,
     MonthlySnapshot,
     Payment,
+    PaymentMilestone,
     Project,
     ProjectStatus,
 )
@@ -422,6 +423,18 @@ def monthly_trend(
 # --- the cockpit ----------------------------------------------------------------------------------------
 
 
+def projected_execution(project: Project, as_of: dt.date) -> Decimal:
+    """执行数 expected at year end: paid up to `as_of` plus what the contracts' payment schedules still owe
+    within the year (instalments due after `as_of`, less what was already paid against them)."""
+    until = as_of + DAY
+    paid = payments_total(project, until)
+    later = PaymentMilestone.objects.filter(
+        contract__project=project, due_on__gte=until, due_on__lte=project.period_end
+    ).annotate(paid=Sum("payments__amount", filter=Q(payments__paid_on__lt=until)))
+    owed = sum((max(m.amount - (m.paid or 0), Decimal(0)) for m in later), Decimal(0))
+    return min(paid + owed, max(project.adjusted_budget, paid))
+
+
 def cockpit_projects(user) -> QuerySet[Project]:
     return projects_for(user).order_by("-fiscal_year", "code")
 
@@ -453,6 +466,15 @@ def cockpit(project: Project, as_of: dt.date, *, can_adjust: bool = False) -> di
     evaluation = evaluate(
         project, indicators, {pk: m.actual for pk, m in measured.items()}, payments_total(project, until)
     )
+    # The same evaluation with each numeric indicator at its year-end projection and the budget at what
+    # the payment schedules will have paid: what the year will score if nothing changes.
+    projected_actuals = {
+        pk: Actual(value=projections[pk].projected, source="projection")
+        if projections[pk].projected is not None
+        else m.actual
+        for pk, m in measured.items()
+    }
+    projected = evaluate(project, indicators, projected_actuals, projected_execution(project, as_of))
     monthly = monthly_execution(project)
     months_shown = as_of.month if as_of.year == project.fiscal_year else 12
     names = {pk: p.label for pk, p in zip(budget.line_ids, budget.lines, strict=True)}
@@ -501,4 +523,5 @@ def cockpit(project: Project, as_of: dt.date, *, can_adjust: bool = False) -> di
         "light_counts": counts,
         "trends": trends,
         "evaluation": {"total": float(evaluation.total), "grade": evaluation.grade},
+        "projected_evaluation": {"total": float(projected.total), "grade": projected.grade},
     }

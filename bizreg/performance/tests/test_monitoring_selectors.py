@@ -322,3 +322,48 @@ def test_cockpit_of_a_project_without_anything(project):
     data = cockpit(project, JUNE_30)
     assert data["indicators"] == [] and data["trends"] == [] and data["lines"] == []
     assert data["budget"]["rate"] == 0.0
+
+
+# --- year-end projection of the score -----------------------------------------------------------------
+
+
+def test_projected_execution_adds_what_the_payment_schedule_still_owes(project):
+    from bizreg.performance.models import Contract, Payment, PaymentMilestone
+    from bizreg.performance.selectors.monitoring import projected_execution
+
+    line = make_line(project, "L01", "1000000")
+    contract = Contract.objects.create(
+        project=project,
+        line=line,
+        number="HT-1",
+        title="辅助服务",
+        vendor="某公司",
+        amount=Decimal(600000),
+        signed_on=D(2023, 1, 5),
+        starts_on=D(2023, 1, 5),
+        ends_on=D(2023, 12, 31),
+    )
+    first = PaymentMilestone.objects.create(
+        contract=contract, order=1, deliverable="上半年服务", due_on=D(2023, 3, 31), amount=Decimal(200000)
+    )
+    second = PaymentMilestone.objects.create(
+        contract=contract, order=2, deliverable="下半年服务", due_on=D(2023, 9, 30), amount=Decimal(400000)
+    )
+    for day, amount, milestone in ((D(2023, 3, 30), 200000, first), (D(2023, 10, 8), 150000, second)):
+        Payment.objects.create(
+            project=project, line=line, contract=contract, milestone=milestone, paid_on=day, amount=amount
+        )
+    # On 30 June: 20 万 paid, 40 万 still owed this year (the October payment has not happened yet).
+    assert projected_execution(project, JUNE_30) == Decimal(600000)
+    # On 31 October: 35 万 paid, 25 万 of the second instalment still owed — but it was due in September,
+    # before the date, so only what is due later counts.
+    assert projected_execution(project, D(2023, 10, 31)) == Decimal(350000)
+
+
+def test_cockpit_projects_the_year_end_score_above_the_year_to_date_one(project, busy_years):
+    """Mid-year the year-to-date figure (60 of a 200 target) scores low; the seasonal projection (200)
+    meets the target, so the projected score is the full weight."""
+    make_indicator(project, "1", target_value=Decimal(200), weight=Decimal(90))
+    data = cockpit(project, JUNE_30)
+    assert data["evaluation"]["total"] < data["projected_evaluation"]["total"]
+    assert data["projected_evaluation"]["total"] == 90.0  # no budget: its 10 points are not scored

@@ -195,6 +195,12 @@ def case_working_days(case: RegistrationCase, *, as_of: dt.date | None = None) -
     return max(used, 0)
 
 
+def _record_decision_clock(case: RegistrationCase, today: dt.date) -> None:
+    """Keep on the case what its decision took (working days, on time or not) for the metrics."""
+    case.processing_working_days = case_working_days(case)
+    case.decided_on_time = case.due_on is None or today <= case.due_on
+
+
 def case_allowed_working_days(case: RegistrationCase) -> int:
     return STATUTORY_WORKING_DAYS + (EXTENSION_WORKING_DAYS if case.extended else 0)
 
@@ -1010,6 +1016,7 @@ def _apply(case: RegistrationCase, action: str, *, actor, now, today, reason: st
 
     if action == "approve":
         case.decided_at = now
+        _record_decision_clock(case, today)
         case.on_the_spot = case.accepted_at is not None and local_date(case.accepted_at) == today
         extra = _register_effects(case, actor, today)
 
@@ -1020,6 +1027,7 @@ def _apply(case: RegistrationCase, action: str, *, actor, now, today, reason: st
 
     if action == "reject":
         case.decided_at = now
+        _record_decision_clock(case, today)
 
         def documents() -> None:
             _notice(case, NoticeKind.REJECTION, actor, {"reason": reason})

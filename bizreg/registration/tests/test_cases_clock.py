@@ -46,6 +46,9 @@ def test_working_days_used_count_from_acceptance_to_decision(accepted, step, fre
     case = step(case, "approve")
     assert services.case_working_days(case) == 4  # 10-9, 10-10, 10-11, 10-13
     assert case.on_the_spot is False
+    # The decision keeps its clock for the processing-time metrics.
+    case.refresh_from_db()
+    assert (case.processing_working_days, case.decided_on_time) == (4, False)
     clock = selectors.case_clock(case=case)
     assert (clock.used, clock.allowed, clock.status) == (4, 3, "late")
 
@@ -56,6 +59,8 @@ def test_same_day_approval_is_on_the_spot(accepted, step, freeze):
     case = step(case, "approve")
     assert case.on_the_spot is True
     assert services.case_working_days(case) == 0
+    case.refresh_from_db()
+    assert (case.processing_working_days, case.decided_on_time) == (0, True)
     assert selectors.case_clock(case=case).status == "on_the_spot"
 
 

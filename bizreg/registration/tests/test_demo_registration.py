@@ -119,6 +119,11 @@ def test_dates_follow_the_statutory_clock(authority):
             assert case.decided_at >= case.accepted_at
             assert case.on_the_spot == (case.pk in approved and decided_on == accepted_on), case.number
             assert case_working_days(case) == working_days_between(accepted_on, decided_on), case.number
+            # The stored decision clock is what the service would have recorded.
+            assert case.processing_working_days == case_working_days(case), case.number
+            assert case.decided_on_time == (decided_on <= case.due_on), case.number
+        else:
+            assert case.processing_working_days is None and case.decided_on_time is None
     for case in RegistrationCase.objects.filter(authority=authority, paused_working_days__gt=0)[:50]:
         total = sum(working_days_between(p.started_on, p.ended_on) for p in case.pauses.all() if p.ended_on)
         assert case.paused_working_days == total
