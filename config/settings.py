@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -239,6 +240,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# Periodic work, run by the worker's embedded beat (scripts/serve) or a separate `celery beat` (deploy.md).
+# The indicators' snapshot of the month so far, each night; on the 1st it closes the month just ended.
+CELERY_BEAT_SCHEDULE = {
+    "performance-monthly-snapshots": {
+        "task": "performance.monthly_snapshots",
+        "schedule": crontab(hour=1, minute=30),
+    },
+}
+(VAR_DIR / "celery").mkdir(parents=True, exist_ok=True)
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- REST API ------------------------------------------------------------------------------------
