@@ -298,16 +298,22 @@ def _decided_cases(authority_ids: Sequence[int], start: dt.date, end: dt.date) -
         decided_at__lt=until,
         accepted_at__isnull=False,
     )
-    # Decisions made through services.cases stored their working days and punctuality: add them up.
-    stored = (
-        decided.filter(processing_working_days__isnull=False)
-        .values("processing_working_days")
+    # Decisions made through services.cases stored their working days and punctuality: add them up. The
+    # group without a stored clock (decided before it was stored, or written by hand) is recounted.
+    groups = (
+        decided.values("processing_working_days")
         .annotate(n=Count("pk"), on_time=Count("pk", filter=Q(decided_on_time=True)))
         .order_by()
     )
-    result = [Decided(None, None, None, g["processing_working_days"], g["n"], g["on_time"]) for g in stored]
-    # Any other decided case (written before the clock was stored, or by hand) is recounted.
-    return result + _recounted(decided.filter(processing_working_days__isnull=True), since, until)
+    result, unrecorded = [], False
+    for g in groups:
+        if g["processing_working_days"] is None:
+            unrecorded = True
+        else:
+            result.append(Decided(None, None, None, g["processing_working_days"], g["n"], g["on_time"]))
+    if unrecorded:
+        result += _recounted(decided.filter(processing_working_days__isnull=True), since, until)
+    return result
 
 
 def _recounted(cases, since: dt.datetime, until: dt.datetime) -> list[Decided]:
