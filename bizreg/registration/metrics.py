@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Count, DateField, F, Func, Q
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -78,22 +78,58 @@ cases_decided_url = _list_url("registration:case_list", "decided_from", "decided
 # --- business volume ------------------------------------------------------------------------------------
 
 
+# Counts that several figures share (业务服务量 adds up the records that other figures count on their own)
+# are computed once per evaluation: see core.metrics_registry.shared_computation.
+
+
+def _shared(name: str, ids, since, until, compute):
+    return memoized(("registration." + name, tuple(sorted(ids)), since, until), compute)
+
+
 def _cases_received(ids, since, until) -> int:
-    return RegistrationCase.objects.filter(
-        authority_id__in=ids, received_at__gte=since, received_at__lt=until
-    ).count()
+    return _shared(
+        "cases_received",
+        ids,
+        since,
+        until,
+        lambda: RegistrationCase.objects.filter(
+            authority_id__in=ids, received_at__gte=since, received_at__lt=until
+        ).count(),
+    )
 
 
 def _service_records(ids, since, until) -> int:
-    return ServiceRecord.objects.filter(
-        authority_id__in=ids, occurred_at__gte=since, occurred_at__lt=until
-    ).count()
+    return _shared(
+        "service_records",
+        ids,
+        since,
+        until,
+        lambda: ServiceRecord.objects.filter(
+            authority_id__in=ids, occurred_at__gte=since, occurred_at__lt=until
+        ).count(),
+    )
+
+
+def _licence_consumption(ids, since, until) -> tuple[int, int]:
+    """(sheets consumed, of which validly printed) in the period: a sheet is consumed when printed,
+    spoiled or voided, dated by its printing (a blank voided unprinted by its retirement)."""
+
+    def compute() -> tuple[int, int]:
+        used = Q(used_at__gte=since, used_at__lt=until)
+        retired_unused = Q(used_at__isnull=True, retired_at__gte=since, retired_at__lt=until)
+        counts = (
+            LicenceSheet.objects.filter(authority_id__in=ids)
+            .exclude(status=LicenceSheet.Status.BLANK)
+            .filter(used | retired_unused)
+            .aggregate(consumed=Count("pk"), valid=Count("pk", filter=Q(status=LicenceSheet.Status.PRINTED)))
+        )
+        return counts["consumed"], counts["valid"]
+
+    return _shared("licence_consumption", ids, since, until, compute)
 
 
 def _licences_printed(ids, since, until) -> int:
-    return LicenceSheet.objects.filter(
-        authority_id__in=ids, status=LicenceSheet.Status.PRINTED, used_at__gte=since, used_at__lt=until
-    ).count()
+    return _licence_consumption(ids, since, until)[1]
 
 
 def _mail_packages(ids, since, until) -> int:
@@ -205,15 +241,8 @@ def info_entries_and_guidance(authority_ids: Sequence[int], start: dt.date, end:
 )
 def licence_usage_rate(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
     since, until = _bounds(start, end)
-    consumed = (
-        LicenceSheet.objects.filter(authority_id__in=_ids(authority_ids))
-        .exclude(status=LicenceSheet.Status.BLANK)
-        .annotate(consumed_at=Coalesce("used_at", "retired_at"))
-        .filter(consumed_at__gte=since, consumed_at__lt=until)
-    )
-    total = consumed.count()
-    valid = consumed.filter(status=LicenceSheet.Status.PRINTED).count()
-    return _percent(valid, total)
+    consumed, valid = _licence_consumption(_ids(authority_ids), since, until)
+    return _percent(valid, consumed)
 
 
 # --- processing time ------------------------------------------------------------------------------------
