@@ -331,7 +331,8 @@ def _decided_cases(authority_ids: Sequence[int], start: dt.date, end: dt.date) -
     # group without a stored clock (decided before it was stored, or written by hand) is recounted.
     groups = (
         decided.values("processing_working_days")
-        .annotate(n=Count("pk"), on_time=Count("pk", filter=Q(decided_on_time=True)))
+        # No COUNT(id): the covering index case_auth_decided then answers alone (an index-only scan).
+        .annotate(n=Count("*"), on_time=Count("decided_on_time", filter=Q(decided_on_time=True)))
         .order_by()
     )
     result, unrecorded = [], False
