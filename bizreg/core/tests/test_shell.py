@@ -51,6 +51,7 @@ def test_manager_and_finance_officer_menus(role_users, client_for):
         "绩效驾驶舱",
         "预算项目",
         "指标调整",
+        "绩效自评报告",
     ]
 
 
