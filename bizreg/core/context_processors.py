@@ -15,6 +15,9 @@ class NavItem:
     url_name: str
     permission: str | None
     icon: str = ""  # a bootstrap-icons name, e.g. "buildings"
+    # Other pages that belong to this entry although their path lies under another entry's (the cockpit of
+    # one project lives under /performance/projects/<pk>/ but is the 绩效驾驶舱 entry).
+    also: tuple[str, ...] = ()
 
 
 # Later modules append their entries here, in menu order. Labels are lazy so the menu follows the
@@ -30,7 +33,13 @@ NAVIGATION: list[NavItem] = [
     NavItem(_("信息录入与指引"), "registration:records_list", "registration.view_servicerecord", "keyboard"),
     NavItem(_("网办跟进"), "registration:follow_up_list", "registration.view_followuptask", "telephone"),
     NavItem(_("网办导入"), "registration:online_import", "registration.add_registrationcase", "download"),
-    NavItem(_("绩效驾驶舱"), "performance:cockpit_home", "performance.view_project", "speedometer2"),
+    NavItem(
+        _("绩效驾驶舱"),
+        "performance:cockpit_home",
+        "performance.view_project",
+        "speedometer2",
+        also=("performance:cockpit",),
+    ),
     NavItem(_("预算项目"), "performance:project_list", "performance.view_project", "cash-coin"),
     NavItem(_("指标调整"), "performance:adjustment_list", "performance.view_indicatoradjustment", "sliders"),
     NavItem(
@@ -49,6 +58,8 @@ def navigation(request) -> dict:
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     items = []
+    current = getattr(getattr(request, "resolver_match", None), "view_name", "")
+    named = None  # the entry the current page names, if any
     for item in NAVIGATION:
         if item.permission and not user.has_perm(item.permission):
             continue
@@ -56,6 +67,8 @@ def navigation(request) -> dict:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
+        if current and current in (item.url_name, *item.also):
+            named = url
         items.append(
             {
                 "label": item.label,
@@ -65,6 +78,9 @@ def navigation(request) -> dict:
                 "active": request.path == url or (url != "/" and request.path.startswith(url)),
             }
         )
+    if named is not None:
+        for entry in items:
+            entry["active"] = entry["url"] == named
     # Lazy: partial (HTMX) responses that never show the header cost no query.
     return {
         "nav_items": items,

@@ -56,6 +56,18 @@ def test_manager_and_finance_officer_menus(role_users, client_for):
 
 
 @pytest.mark.django_db
+def test_a_project_cockpit_marks_the_cockpit_entry_not_the_project_list(role_users, client_for, authority):
+    from bizreg.performance.tests.monitoring_fixtures import make_project
+
+    project = make_project(authority)
+    response = client_for(role_users["manager"]).get(f"/performance/projects/{project.pk}/cockpit/")
+    assert response.status_code == 200
+    assert [i["label"] for i in response.context["nav_items"] if i["active"]] == ["绩效驾驶舱"]
+    listing = client_for(role_users["manager"]).get("/performance/projects/")
+    assert [i["label"] for i in listing.context["nav_items"] if i["active"]] == ["预算项目"]
+
+
+@pytest.mark.django_db
 def test_active_menu_entry_is_marked(role_users, client_for):
     response = client_for(role_users["manager"]).get("/accounts/users/")
     active = [i["label"] for i in response.context["nav_items"] if i["active"]]
