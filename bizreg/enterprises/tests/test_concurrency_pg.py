@@ -1,40 +1,16 @@
 """Real races on PostgreSQL: two requests with their own connections at the same moment."""
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from bizreg.enterprises import services
 from bizreg.enterprises.models import Enterprise, EnterpriseLock
 from bizreg.enterprises.tests.conftest import next_uscc
+from bizreg.testing.concurrency import race
 
 # serialized_rollback: the flush after a transactional test would otherwise also remove the roles and
 # streets the migrations loaded.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def race(*calls):
-    """Run each call in its own thread (own connection), released together; returns results/exceptions."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = call()
-        except Exception as exc:  # collected for the assertions
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
 
 
 def test_two_concurrent_registrations_of_one_code_give_one_row(authority, clerk, entry):

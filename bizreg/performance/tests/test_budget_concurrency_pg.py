@@ -6,7 +6,6 @@ row locks let exactly as many through as fit."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 from decimal import Decimal
 
@@ -22,33 +21,13 @@ from bizreg.performance.tests.budget_fixtures import (  # noqa: F401
     line1,
     project,
 )
+from bizreg.testing.concurrency import race
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     # conftest ignores *_pg.py off PostgreSQL, but naming the file on the command line bypasses that.
     pytest.mark.skipif(connection.vendor != "postgresql", reason="real row-lock races need PostgreSQL"),
 ]
-
-
-def race(calls):
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=20)
-            outcomes[index] = call()
-        except Exception as exc:  # collected for the assertions
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 @pytest.fixture
@@ -77,7 +56,7 @@ def pay(project, line, officer, amount, contract=None):
 
 def test_ten_payments_racing_for_a_line_budget(project, line1, officer, slow_sum):
     # 100,000 budget, ten payments of 30,000: only three fit.
-    outcomes = race([pay(project, line1, officer, "30000") for _ in range(10)])
+    outcomes = race(*[pay(project, line1, officer, "30000") for _ in range(10)])
     saved = [o for o in outcomes if isinstance(o, Payment)]
     refused = [o for o in outcomes if isinstance(o, ValidationError)]
     assert len(saved) == 3 and len(refused) == 7, outcomes
@@ -87,7 +66,7 @@ def test_ten_payments_racing_for_a_line_budget(project, line1, officer, slow_sum
 
 def test_payments_racing_for_a_contract_amount(project, line1, contract, officer, slow_sum):
     # 60,000 contract, eight payments of 25,000: only two fit, the line (100,000) would allow four.
-    outcomes = race([pay(project, line1, officer, "25000", contract) for _ in range(8)])
+    outcomes = race(*[pay(project, line1, officer, "25000", contract) for _ in range(8)])
     saved = [o for o in outcomes if isinstance(o, Payment)]
     assert len(saved) == 2, outcomes
     assert selectors.contract_paid(contract) == Decimal("50000")
@@ -98,6 +77,6 @@ def test_lowering_a_line_while_paying_never_leaves_it_overspent(project, line1, 
     calls.append(
         lambda: services.line_update(line=line1, actor=officer, code="L01", name=line1.name, amount="40000")
     )
-    race(calls)
+    race(*calls)
     line1.refresh_from_db()
     assert selectors.payments_total(project) <= line1.amount

@@ -3,16 +3,14 @@ many intakes at once never share a case number."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from bizreg.core.statemachine import TransitionNotAllowed
 from bizreg.enterprises.models import Enterprise
 from bizreg.registration.models import CaseTransitionLog, Notice, NoticeKind, RegistrationCase
 from bizreg.registration.services import cases as services
 from bizreg.registration.tests.cases_fixtures import *  # noqa: F403 — fixtures
+from bizreg.testing.concurrency import race
 
 # serialized_rollback: the flush after a transactional test would otherwise also remove the roles, streets
 # and materials checklist the migrations loaded.
@@ -20,28 +18,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.usefixtures("private_media"),
 ]
-
-
-def race(*calls):
-    """Run each call in its own thread (own connection), released together; returns results/exceptions."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = call()
-        except Exception as exc:  # collected for the assertions
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 def act(case_pk: int, action: str, actor):

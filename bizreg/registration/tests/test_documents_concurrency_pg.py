@@ -10,7 +10,7 @@ from bizreg.core import pdf
 from bizreg.registration.models import Notice, NoticeKind
 from bizreg.registration.services import documents
 from bizreg.registration.tests.docs_fixtures import clerk, make_case, private_media  # noqa: F401
-from bizreg.registration.tests.test_licences_concurrency_pg import race
+from bizreg.testing.concurrency import race
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -20,7 +20,7 @@ def test_ten_notices_at_once_are_numbered_one_to_ten(authority, clerk):
     cases = [make_case(authority) for _ in range(10)]
     # The series does not exist yet: the racers also race to create its counter row.
     outcomes = race(
-        [
+        *[
             lambda c=c: documents.notice_issue(case=c, kind=NoticeKind.APPROVAL_ESTABLISHMENT, actor=clerk)
             for c in cases
         ]

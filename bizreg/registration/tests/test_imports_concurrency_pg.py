@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from bizreg.core import jobs
 from bizreg.core.models import BackgroundJob
@@ -15,31 +13,11 @@ from bizreg.registration.services import records as record_services
 from bizreg.registration.tests.records_fixtures import make_case
 from bizreg.registration.tests.test_imports_online import change_row, establishment_row, json_upload
 from bizreg.testing import factories
+from bizreg.testing.concurrency import race
 
 # serialized_rollback: the flush after a transactional test would otherwise also remove the roles, streets
 # and materials checklists the migrations loaded.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def _race(func, arguments) -> list:
-    results: list = [None] * len(arguments)
-    barrier = threading.Barrier(len(arguments))
-
-    def run(index, argument):
-        try:
-            barrier.wait()
-            results[index] = func(argument)
-        except Exception as exc:  # noqa: BLE001 — the test inspects what each side got
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(arguments)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_the_same_batch_imported_twice_at_once_creates_each_case_once(
@@ -56,7 +34,7 @@ def test_the_same_batch_imported_twice_at_once_creates_each_case_once(
         for _ in range(2)
     ]
     assert connection.vendor == "postgresql"
-    _race(jobs.execute, job_ids)
+    race(*[lambda job_id=job_id: jobs.execute(job_id) for job_id in job_ids])
     assert RegistrationCase.objects.count() == 2
     assert sorted(RegistrationCase.objects.values_list("external_id", flat=True)) == sorted(
         r["external_id"] for r in rows
@@ -80,7 +58,9 @@ def test_the_same_batch_imported_twice_at_once_creates_each_case_once(
 def test_two_clerks_opening_one_follow_up_get_the_same_task(authority, make_user):
     clerks = [make_user("registration_clerk") for _ in range(2)]
     case = make_case(authority, channel=Channel.ONE_STOP_ONLINE, state=CaseState.RETURNED)
-    results = _race(lambda clerk: record_services.follow_up_create(case=case, actor=clerk), clerks)
+    results = race(
+        *[lambda clerk=clerk: record_services.follow_up_create(case=case, actor=clerk) for clerk in clerks]
+    )
     assert all(isinstance(r, FollowUpTask) for r in results), results
     assert results[0].pk == results[1].pk
     assert FollowUpTask.objects.count() == 1

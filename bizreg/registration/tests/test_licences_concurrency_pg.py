@@ -4,11 +4,9 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
-from django.db import connection
 
 from bizreg.registration.models import LicenceKind, LicenceSheet
 from bizreg.registration.services import licences
@@ -19,32 +17,11 @@ from bizreg.registration.tests.docs_fixtures import (  # noqa: F401
     private_media,
     receive,
 )
+from bizreg.testing.concurrency import race
 
 # serialized_rollback: the flush after a transactional test would otherwise also remove the roles the
 # migrations created.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def race(calls):
-    """Run each call in its own thread (own connection), released together; returns results/exceptions."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=20)
-            outcomes[index] = call()
-        except Exception as exc:  # collected for the assertions
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 @pytest.fixture
@@ -65,7 +42,7 @@ def test_twenty_printers_at_once_get_twenty_distinct_serials(authority, manager,
     cases = [make_case(authority) for _ in range(20)]
     started = time.monotonic()
     outcomes = race(
-        [lambda c=c: licences.licence_print(case=c, kind=LicenceKind.ORIGINAL, actor=clerk) for c in cases]
+        *[lambda c=c: licences.licence_print(case=c, kind=LicenceKind.ORIGINAL, actor=clerk) for c in cases]
     )
     elapsed = time.monotonic() - started
     assert all(isinstance(o, LicenceSheet) for o in outcomes), outcomes
@@ -84,7 +61,7 @@ def test_when_stock_runs_out_mid_rush_the_rest_are_told_so(authority, manager, c
     receive(authority, manager, kind=LicenceKind.DUPLICATE, count=15, start=1)
     cases = [make_case(authority) for _ in range(20)]
     outcomes = race(
-        [lambda c=c: licences.licence_print(case=c, kind=LicenceKind.DUPLICATE, actor=clerk) for c in cases]
+        *[lambda c=c: licences.licence_print(case=c, kind=LicenceKind.DUPLICATE, actor=clerk) for c in cases]
     )
     printed = [o for o in outcomes if isinstance(o, LicenceSheet)]
     empty = [o for o in outcomes if isinstance(o, licences.LicenceStockEmpty)]
@@ -100,7 +77,7 @@ def test_two_overlapping_deliveries_entered_at_once_store_one(authority, manager
     from bizreg.registration.models import LicenceBatch
 
     outcomes = race(
-        [
+        *[
             lambda: receive(authority, manager, count=500, start=1),
             lambda: receive(authority, manager, count=500, start=300),
         ]
