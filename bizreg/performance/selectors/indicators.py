@@ -13,7 +13,6 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404
 
-from bizreg.core.metrics_registry import get_metric
 from bizreg.core.scoping import scope_to_user
 from bizreg.performance.models import (
     AdjustmentStatus,
@@ -25,7 +24,7 @@ from bizreg.performance.models import (
 )
 from bizreg.performance.scoring import Actual, IndicatorScore, evaluate, score_indicator
 from bizreg.performance.selectors.budget import project_executed, project_for, projects_for
-from bizreg.performance.selectors.measurements import indicator_actual, year_bounds
+from bizreg.performance.selectors.measurements import indicator_actual, published_metric, year_bounds
 
 PAGE_SIZE = 30
 
@@ -123,11 +122,8 @@ class Measurement:
 
 def drill_down_url(indicator: Indicator, start: dt.date, end: dt.date) -> str:
     """The module's list of the records behind the figure, or "" (manual mode, or no list declared)."""
-    if not indicator.metric_key:
-        return ""
-    try:
-        metric = get_metric(indicator.metric_key)
-    except KeyError:
+    metric = published_metric(indicator)
+    if metric is None:
         return ""
     return metric.drill_down_url([indicator.project.authority_id], start, end)
 
@@ -135,13 +131,10 @@ def drill_down_url(indicator: Indicator, start: dt.date, end: dt.date) -> str:
 def safe_actual(indicator: Indicator, start: dt.date, end: dt.date, *, annual: bool) -> tuple[Actual, str]:
     """indicator_actual, but a metric key whose module is not installed falls back to the manual value
     (the catalog names keys of modules not built yet), with a notice instead of an error."""
-    try:
-        return indicator_actual(indicator, start, end, annual=annual), ""
-    except KeyError:
+    notice = ""
+    if indicator.metric_key and published_metric(indicator) is None:
         notice = f"指标键 {indicator.metric_key} 尚未发布，按手工填报计量。"
-        if annual and (indicator.manual_value is not None or indicator.manual_text):
-            return Actual(value=indicator.manual_value, text=indicator.manual_text, source="manual"), notice
-        return Actual(), notice
+    return indicator_actual(indicator, start, end, annual=annual), notice
 
 
 def measure(indicator: Indicator, start: dt.date, end: dt.date) -> Measurement:

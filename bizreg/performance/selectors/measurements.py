@@ -24,20 +24,31 @@ def year_bounds(project: Project, as_of: dt.date | None = None) -> tuple[dt.date
     return start, end
 
 
-def indicator_actual(indicator: Indicator, start: dt.date, end: dt.date, *, annual: bool = True) -> Actual:
-    """The measured value over [start, end). Manual values count only for the whole year (`annual`)."""
-    if indicator.metric_key:
-        try:
-            metric = get_metric(indicator.metric_key)
-        except KeyError:
-            # A key of a module not installed yet: the indicator falls back to manual mode (the lint says so).
-            metric = None
-        if metric is not None:
-            value = metric.compute([indicator.project.authority_id], start, end)
-            return Actual(value=Decimal(value), source="metric")
-    if annual and (indicator.manual_value is not None or indicator.manual_text):
+def published_metric(indicator: Indicator):
+    """The metric that measures the indicator, or None: no key, or a key of a module not installed yet
+    (the catalog names those; the indicator is then in manual mode and the lint says so)."""
+    if not indicator.metric_key:
+        return None
+    try:
+        return get_metric(indicator.metric_key)
+    except KeyError:
+        return None
+
+
+def manual_actual(indicator: Indicator) -> Actual:
+    """The value the performance officer entered with evidence (annual only), or nothing."""
+    if indicator.manual_value is not None or indicator.manual_text:
         return Actual(value=indicator.manual_value, text=indicator.manual_text, source="manual")
     return Actual()
+
+
+def indicator_actual(indicator: Indicator, start: dt.date, end: dt.date, *, annual: bool = True) -> Actual:
+    """The measured value over [start, end). Manual values count only for the whole year (`annual`)."""
+    metric = published_metric(indicator)
+    if metric is not None:
+        value = metric.compute([indicator.project.authority_id], start, end)
+        return Actual(value=Decimal(value), source="metric")
+    return manual_actual(indicator) if annual else Actual()
 
 
 def project_actuals(project: Project, as_of: dt.date | None = None) -> dict[int, Actual]:

@@ -34,6 +34,7 @@ from bizreg.performance.models import (
 )
 from bizreg.performance.scoring import Actual, evaluate
 from bizreg.performance.selectors.budget import monthly_execution, payments_total, projects_for
+from bizreg.performance.selectors.measurements import manual_actual
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -237,14 +238,15 @@ def _measure(indicator: Indicator, as_of: dt.date) -> _Measured:
     project = indicator.project
     start, until = project.period_start, as_of_in_year(project, as_of) + DAY
     annual = until > project.period_end
-    if not indicator.metric_key:
-        if annual and (indicator.manual_value is not None or indicator.manual_text):
-            return _Measured(Actual(indicator.manual_value, indicator.manual_text, "manual"))
-        return _Measured(Actual())
     try:
-        metric = get_metric(indicator.metric_key)
+        metric = get_metric(indicator.metric_key) if indicator.metric_key else None
     except KeyError:
-        return _Measured(Actual(), error=f"数据来源指标键 {indicator.metric_key} 尚未由任何模块发布")
+        metric = None
+    if metric is None:
+        # Manual mode, as in the evaluation page and the report (the same score everywhere).
+        actual = manual_actual(indicator) if annual else Actual()
+        error = f"数据来源指标键 {indicator.metric_key} 尚未由任何模块发布" if indicator.metric_key else ""
+        return _Measured(actual, error=error)
     ids = [project.authority_id]
     ytd = Decimal(metric.compute(ids, start, until))
     history: list[tuple[int, Decimal, Decimal]] = []
