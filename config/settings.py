@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "bizreg.enterprises",
     "bizreg.registration",
     "bizreg.performance",
+    "bizreg.consultation",
     "bizreg.portal",
 ]
 
@@ -246,6 +247,12 @@ CELERY_BEAT_SCHEDULE = {
     "performance-monthly-snapshots": {
         "task": "performance.monthly_snapshots",
         "schedule": crontab(hour=1, minute=30),
+    },
+    "consultation-poll-mailbox": {"task": "consultation.poll_mailbox", "schedule": 60.0},
+    "consultation-escalate-tickets": {"task": "consultation.escalate_tickets", "schedule": 300.0},
+    "consultation-notify-stale-articles": {
+        "task": "consultation.notify_stale_articles",
+        "schedule": crontab(hour=7, minute=0),
     },
 }
 (VAR_DIR / "celery").mkdir(parents=True, exist_ok=True)

@@ -127,6 +127,70 @@ _PERFORMANCE_MANAGER = _PERFORMANCE_READ + (
     "performance.issue_report",
 )
 
+# --- consultation (issue 5) -------------------------------------------------------------------------
+_CONSULTATION_READ = tuple(
+    f"consultation.view_{model}"
+    for model in (
+        "hotlinenumber",
+        "hotlineline",
+        "agent",
+        "shift",
+        "call",
+        "pbximportbatch",
+        "contact",
+        "slapolicy",
+        "ticket",
+        "ticketmessage",
+        "ticketattachment",
+        "article",
+        "articleversion",
+        "synonym",
+        "knowledgegap",
+        "answerlog",
+    )
+)
+# The hotline/online agent (contractor): logs and imports calls, works tickets, drafts articles, triages gaps.
+_CONSULTATION_AGENT = _CONSULTATION_READ + (
+    "consultation.add_call",
+    "consultation.change_call",
+    "consultation.import_pbx",
+    "consultation.add_ticket",
+    "consultation.change_ticket",
+    "consultation.add_ticketmessage",
+    "consultation.add_contact",
+    "consultation.change_contact",
+    "consultation.add_article",
+    "consultation.change_article",
+    "consultation.change_knowledgegap",
+)
+# The section head: the hunt group, agents and shifts, SLAs, assignment and merging, complaint escalation,
+# review and publication of articles, synonyms, capacity planning.
+_CONSULTATION_MANAGER = _CONSULTATION_READ + (
+    "consultation.add_hotlinenumber",
+    "consultation.change_hotlinenumber",
+    "consultation.add_hotlineline",
+    "consultation.change_hotlineline",
+    "consultation.add_agent",
+    "consultation.change_agent",
+    "consultation.add_shift",
+    "consultation.change_shift",
+    "consultation.delete_shift",
+    "consultation.add_slapolicy",
+    "consultation.change_slapolicy",
+    "consultation.assign_ticket",
+    "consultation.merge_ticket",
+    "consultation.escalate_complaint",
+    "consultation.change_ticket",
+    "consultation.review_article",
+    "consultation.change_article",
+    "consultation.add_synonym",
+    "consultation.change_synonym",
+    "consultation.delete_synonym",
+    "consultation.change_knowledgegap",
+    "consultation.plan_capacity",
+    "consultation.import_pbx",
+)
+
 ROLES: tuple[Role, ...] = (
     Role(
         "registration_clerk",
@@ -159,7 +223,7 @@ ROLES: tuple[Role, ...] = (
         "hotline_agent",
         gettext_noop("咨询坐席"),
         gettext_noop("来电、在线工单、投诉、知识库维护"),
-        _STAFF_READ + ("registration.view_registrationcase",),
+        _STAFF_READ + ("registration.view_registrationcase",) + _CONSULTATION_AGENT,
     ),
     Role(
         "investigator",
@@ -195,7 +259,8 @@ ROLES: tuple[Role, ...] = (
             "core.view_backgroundjob",
         )
         + _REGISTRATION_MANAGER
-        + _PERFORMANCE_MANAGER,
+        + _PERFORMANCE_MANAGER
+        + _CONSULTATION_MANAGER,
     ),
 )
 

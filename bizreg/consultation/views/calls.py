@@ -1,0 +1,3 @@
+"""calls pages."""
+
+urlpatterns: list = []

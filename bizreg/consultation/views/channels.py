@@ -1,0 +1,3 @@
+"""channels pages."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""hotline pages."""
+
+urlpatterns: list = []

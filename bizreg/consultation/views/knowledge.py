@@ -1,0 +1,3 @@
+"""knowledge pages."""
+
+urlpatterns: list = []

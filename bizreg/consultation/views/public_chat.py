@@ -1,0 +1,3 @@
+"""public_chat pages (public, no login)."""
+
+urlpatterns: list = []

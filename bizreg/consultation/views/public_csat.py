@@ -1,0 +1,3 @@
+"""public_csat pages (public, no login)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""public_kb pages (public, no login)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""tickets pages."""
+
+urlpatterns: list = []
