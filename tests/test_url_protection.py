@@ -25,6 +25,17 @@ PUBLIC_URL_NAMES = {
     "core:health",  # load-balancer liveness: {"ok": true}, no data
     "portal:verify_form",  # public notice verification (rate-limited, no personal data)
     "portal:verify",
+    # Consultation, public side: the portal chat and knowledge base, the CSAT survey by its secret token,
+    # and the channel endpoints (each checks its own signature: WeChat SHA-1, the webhook's HMAC).
+    "consult_public:chat",
+    "consult_public:chat_ask",
+    "consult_public:chat_poll",
+    "consult_public:kb_index",
+    "consult_public:kb_search",
+    "consult_public:kb_article",
+    "consult_public:csat",
+    "consult_hooks:wechat",
+    "consult_hooks:webhook",
 }
 
 

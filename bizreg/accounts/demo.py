@@ -29,12 +29,18 @@ class DemoUser:
 
 
 DIGITIZATION_CONTRACTOR = "广州穗档数字科技服务有限公司"
+# The hotline (电话咨询服务项目) is a purchased service: the contractor's agents staff its five lines.
+HOTLINE_CONTRACTOR = "广州南粤呼叫中心服务有限公司"
 
 DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("clerk", "registration_clerk", "陈晓敏"),
     DemoUser("archivist", "archivist", "黄嘉欣"),
     DemoUser("digitizer", "digitization_operator", "李志强", employer=DIGITIZATION_CONTRACTOR),
     DemoUser("agent", "hotline_agent", "梁静怡"),
+    DemoUser("agent2", "hotline_agent", "邓嘉怡", employer=HOTLINE_CONTRACTOR),
+    DemoUser("agent3", "hotline_agent", "麦伟健", employer=HOTLINE_CONTRACTOR),
+    DemoUser("agent4", "hotline_agent", "卢晓彤", employer=HOTLINE_CONTRACTOR),
+    DemoUser("agent5", "hotline_agent", "区志豪", employer=HOTLINE_CONTRACTOR),
     DemoUser("investigator", "investigator", "张伟明"),
     DemoUser("officer", "enterprise_officer", "何家豪"),
     DemoUser("finance", "finance_officer", "吴丽华"),

@@ -895,6 +895,8 @@ class KnowledgeGap(AuthorityScopedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     handled_at = models.DateTimeField("处理时间", null=True, blank=True)
+    # Why a gap was dismissed (or what was done about it): the triage must be explainable later.
+    handling_note = models.CharField("处理说明", max_length=300, blank=True)
 
     class Meta:
         verbose_name = "知识缺口"

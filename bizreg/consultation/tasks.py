@@ -6,9 +6,14 @@ from celery import shared_task
 @shared_task(name="consultation.deliver_message", bind=True, max_retries=5, default_retry_delay=60)
 def deliver_message(self, message_id: int) -> str:
     """Send an outbound ticket message on its channel (SMTP, WeChat customer-service API, webhook)."""
+    from bizreg.consultation.services.delivery import DeliveryError
     from bizreg.consultation.services.delivery import deliver_message as deliver
 
-    return deliver(message_id)
+    try:
+        return deliver(message_id)
+    except DeliveryError as exc:
+        # The failure is already recorded on the message; a gateway that is down now may be up later.
+        raise self.retry(exc=exc) from exc
 
 
 @shared_task(name="consultation.poll_mailbox")

@@ -118,8 +118,8 @@ def recent_actions(*, user, limit: int = 8) -> list[RecentAction]:
         return []
     parts = [
         model.objects.filter(history_user=user)
-        .annotate(source=Value(label, output_field=CharField()))
-        .values_list("history_id", "history_date", "source")
+        .annotate(_history_model_label=Value(label, output_field=CharField()))
+        .values_list("history_id", "history_date", "_history_model_label")
         .order_by()
         for label, model in sorted(models.items())
     ]

@@ -1,11 +1,11 @@
 """Demo year of the performance module: the seed's project (经济服务审批工作经费) as it would be kept here.
 
-Seeder `performance.year` (after the registration year, whose records its indicators measure) builds for
-the demo authority and year: the project with the nine budget lines of seed section 二 and the
-sub-projects of section 一; one or two contracts per line with their vendors and a payment schedule tied
-to deliverables (monthly service reports, quarterly reports, delivery batches); the payments made against
-that schedule (few in Q1, the year-end settlement in December; never above a contract or a line); the ten
-indicators of section 四, measured by the registered metric where one exists and otherwise in manual
+Seeder `performance.year` (after the registration and consultation years, whose records its indicators
+measure) builds for the demo authority and year: the project with the nine budget lines of seed section 二
+and the sub-projects of section 一; one or two contracts per line with their vendors and a payment schedule
+tied to deliverables (monthly service reports, quarterly reports, delivery batches); the payments made
+against that schedule (few in Q1, the year-end settlement in December; never above a contract or a line);
+the ten indicators of section 四, measured by the registered metric where one exists and otherwise in manual
 mode with an evidence note; one approved and one pending adjustment; the twelve monthly snapshots of the
 measured indicators (services.indicators.take_monthly_snapshots, as the month-end job keeps them); and the
 draft of the self-evaluation report (narrative only: its numbers are filled in from the data).
@@ -543,6 +543,6 @@ def _registered(key: str) -> bool:
     return True
 
 
-@register_seeder("performance.year", after=("registration.year",))
+@register_seeder("performance.year", after=("registration.year", "consultation.year"))
 def seed_performance_year(ctx: DemoContext) -> int:
     return PerformanceYear(ctx).run()

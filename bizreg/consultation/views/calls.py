@@ -1,3 +1,298 @@
-"""calls pages."""
+"""Call pages: the agent's fast call log, the call list with filters and Excel export, one call with its
+history, the note edit and the access-logged reveal of a caller's full number. Thin: parse, call, render."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+import tempfile
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from openpyxl import Workbook
+
+from bizreg.consultation.forms.calls import TOPIC_NUMBERS, CallFilterForm, CallLogForm, CallNoteForm
+from bizreg.consultation.models import Call, CallOutcome
+from bizreg.consultation.selectors import calls as selectors
+from bizreg.consultation.selectors import hotline as hotline_selectors
+from bizreg.consultation.services import calls as services
+from bizreg.core import services as core_services
+from bizreg.core.excel import safe_cell
+from bizreg.core.models import AccessLog, Authority
+from bizreg.core.scoping import authority_ids_for, default_authority_for
+
+FULL_PERM = "core.view_full_personal_data"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Keyboard shortcuts of the outcome radios (Alt+letter), in CallOutcome order.
+OUTCOME_KEYS = {
+    CallOutcome.ANSWERED: "a",
+    CallOutcome.ABANDONED: "b",
+    CallOutcome.BUSY: "y",
+    CallOutcome.MISSED: "m",
+}
+
+
+def export_max_rows() -> int:
+    return int(getattr(settings, "CONSULTATION_EXPORT_MAX_ROWS", 200_000))
+
+
+def _authority_for_logging(user, agent) -> Authority:
+    if agent is not None:
+        return agent.authority
+    if not user.is_superuser and not authority_ids_for(user):
+        raise PermissionDenied(_("您的账号未分配登记机关，不能登记来电。"))
+    return default_authority_for(user)
+
+
+# --- the list -------------------------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("consultation.view_call", raise_exception=True)
+@require_GET
+def call_list(request):
+    form = CallFilterForm(request.GET or None, user=request.user)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = selectors.call_page(
+        user=request.user,
+        filters=filters,
+        page=request.GET.get("page"),
+        full_numbers=request.user.has_perm(FULL_PERM),
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "can_full": request.user.has_perm(FULL_PERM),
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "consultation/calls/results.html", context)
+    return render(request, "consultation/calls/list.html", context)
+
+
+@login_required
+@permission_required("consultation.view_call", raise_exception=True)
+@require_GET
+def call_export(request):
+    """The filtered calls as Excel; numbers masked, or whole with `full=1` (permission, access-logged)."""
+    form = CallFilterForm(request.GET or None, user=request.user)
+    back = f"{reverse('consultation:call_list')}?{request.GET.urlencode()}"
+    if request.GET and not form.is_valid():
+        messages.error(request, _("筛选条件无效，请修改后再导出。"))
+        return redirect(back)
+    full = request.GET.get("full") == "1"
+    if full and not request.user.has_perm(FULL_PERM):
+        raise PermissionDenied(_("您没有导出完整来电号码的权限。"))
+    filters = form.cleaned_data if request.GET else {}
+    queryset = selectors.call_search(user=request.user, filters=filters, full_numbers=full)
+    limit = export_max_rows()
+    count = queryset.order_by().values("pk")[: limit + 1].count()
+    if count > limit:
+        messages.error(
+            request,
+            _("导出结果超过 %(limit)s 条，请先用筛选条件缩小范围后再导出。") % {"limit": f"{limit:,}"},
+        )
+        return redirect(back)
+    if full:
+        core_services.access_log_record(
+            user=request.user,
+            action=AccessLog.Action.EXPORT,
+            object_type="consultation.Call",
+            object_id="export",
+            object_label=_("来电记录导出（%(count)d 条）") % {"count": count},
+            fields="caller_number",
+            record_count=count,
+            request=request,
+        )
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("来电记录"))
+    widths = (18, 14, 10, 12, 15, 16, 18, 18, 10, 10, 20, 10, 8, 22, 20, 8, 16, 50)
+    for index, width in enumerate(widths):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    sheet.append(list(selectors.EXPORT_HEADERS))
+    for row in selectors.call_export_rows(queryset, full=full):
+        sheet.append([safe_cell(value) for value in row])
+    buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 — FileResponse closes it
+    workbook.save(buffer)
+    buffer.seek(0)
+    filename = _("来电记录_%(time)s.xlsx") % {"time": f"{timezone.localtime():%Y%m%d_%H%M%S}"}
+    return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX)
+
+
+# --- the fast call log ----------------------------------------------------------------------------------
+
+
+def _log_initial(request, own_agent) -> dict:
+    """A fresh form: times = now (the call is being taken), the agent and line kept from the last call."""
+    now = timezone.localtime().replace(microsecond=0)
+    initial = {"offered_at": now, "answered_at": now, "outcome": CallOutcome.ANSWERED}
+    line = request.GET.get("line") or ""
+    if line.isdigit():
+        initial["line"] = int(line)
+    else:
+        first = hotline_selectors.line_choices(user=request.user).first()
+        if first is not None:
+            initial["line"] = first.pk
+    agent = request.GET.get("agent") or ""
+    if agent.isdigit():
+        initial["agent"] = int(agent)
+    elif own_agent is not None:
+        initial["agent"] = own_agent.pk
+    return initial
+
+
+@login_required
+@permission_required("consultation.add_call", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def call_log(request):
+    own_agent = hotline_selectors.own_agent(user=request.user)
+    form = CallLogForm(request.POST or None, user=request.user, initial=_log_initial(request, own_agent))
+    if request.method == "POST" and form.is_valid():
+        data = form.service_data()
+        authority = _authority_for_logging(request.user, data.get("agent") or own_agent)
+        try:
+            call = services.call_log(authority=authority, actor=request.user, data=data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            text = _("已登记：%(time)s %(outcome)s，来电 %(number)s。") % {
+                "time": f"{timezone.localtime(call.offered_at):%H:%M}",
+                "outcome": call.get_outcome_display(),
+                "number": selectors.display_number(call.caller_number),
+            }
+            if call.follow_up_ticket_id:
+                text += _("已生成跟进工单 %(number)s。") % {"number": call.follow_up_ticket.number}
+            messages.success(request, text)
+            sticky = {"line": call.line_id or "", "agent": call.agent_id or ""}
+            return redirect(f"{reverse('consultation:call_log')}?{urlencode(sticky)}")
+    recent, today_count = selectors.recent_calls_logged_by(user=request.user)
+    return render(
+        request,
+        "consultation/calls/log.html",
+        {
+            "form": form,
+            "own_agent": own_agent,
+            "recent": recent,
+            "today_count": today_count,
+            "topics": TOPIC_NUMBERS,
+            "outcome_keys": OUTCOME_KEYS,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@permission_required("consultation.view_call", raise_exception=True)
+@require_GET
+def call_case_check(request):
+    """The inline check of a related case number (HTMX, on leaving the box): found or not, and its state."""
+    from bizreg.registration.selectors.records import case_by_number, normalize_case_number
+
+    number = normalize_case_number(request.GET.get("related_case_number", ""))[:30]
+    case = case_by_number(user=request.user, number=number) if number else None
+    return render(request, "consultation/calls/case_check.html", {"number": number, "case": case})
+
+
+# --- one call -------------------------------------------------------------------------------------------
+
+
+def _detail_context(request, call: Call, **extra) -> dict:
+    return {
+        "call": call,
+        "history": selectors.call_history(call=call),
+        "can_edit": services.can_edit_call_note(request.user, call),
+        "can_full": request.user.has_perm(FULL_PERM),
+        **extra,
+    }
+
+
+@login_required
+@permission_required("consultation.view_call", raise_exception=True)
+@require_GET
+def call_detail(request, pk: int):
+    call = selectors.call_for(user=request.user, pk=pk)
+    return render(request, "consultation/calls/detail.html", _detail_context(request, call))
+
+
+@login_required
+@permission_required("consultation.view_call", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def call_edit(request, pk: int):
+    call = selectors.call_for(user=request.user, pk=pk)
+    if not services.can_edit_call_note(request.user, call):
+        raise PermissionDenied(_("只有登记该来电的坐席或科室负责人可以修改来电记录。"))
+    initial = {
+        "topic": call.topic,
+        "summary": call.summary,
+        "resolved": call.resolved,
+        "needs_follow_up": call.needs_follow_up,
+        "related_case_number": call.related_case_number,
+    }
+    form = CallNoteForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.call_update_note(
+                call=call,
+                actor=request.user,
+                topic=data["topic"],
+                summary=data["summary"],
+                resolved=data["resolved"],
+                needs_follow_up=data["needs_follow_up"],
+                related_case_number=data["related_case_number"],
+                reason=data.get("reason") or "",
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("来电记录已保存。"))
+            return redirect("consultation:call_detail", pk=call.pk)
+    return render(
+        request,
+        "consultation/calls/edit.html",
+        {"call": call, "form": form, "topics": TOPIC_NUMBERS},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@permission_required(["consultation.view_call", FULL_PERM], raise_exception=True)
+@require_POST
+def call_reveal(request, pk: int):
+    """The caller's full number (to call back), written to the access log."""
+    call = selectors.call_for(user=request.user, pk=pk)
+    core_services.access_log_record(
+        user=request.user,
+        action=AccessLog.Action.VIEW,
+        object_type="consultation.Call",
+        object_id=call.pk,
+        object_label=f"{timezone.localtime(call.offered_at):%Y-%m-%d %H:%M:%S}",
+        fields="caller_number",
+        authority=call.authority,
+        request=request,
+    )
+    return render(
+        request,
+        "consultation/calls/reveal.html",
+        {"call": call, "number": selectors.display_number(call.caller_number, full=True)},
+    )
+
+
+urlpatterns: list = [
+    path("calls/", call_list, name="call_list"),
+    path("calls/export/", call_export, name="call_export"),
+    path("calls/new/", call_log, name="call_log"),
+    path("calls/case-check/", call_case_check, name="call_case_check"),
+    path("calls/<int:pk>/", call_detail, name="call_detail"),
+    path("calls/<int:pk>/edit/", call_edit, name="call_edit"),
+    path("calls/<int:pk>/reveal/", call_reveal, name="call_reveal"),
+]

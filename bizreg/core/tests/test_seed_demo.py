@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from stdnum.cn import ric
 
-from bizreg.accounts.demo import DEMO_USERS, DIGITIZATION_CONTRACTOR
+from bizreg.accounts.demo import DEMO_USERS, DIGITIZATION_CONTRACTOR, HOTLINE_CONTRACTOR
 from bizreg.accounts.roles import ROLES
 from bizreg.core.demo import DemoContext, ordered_seeders
 from bizreg.core.identifiers import uscc_failure_code, validate_resident_id, validate_uscc
@@ -195,7 +195,7 @@ def test_demo_locks_and_uscc_exceptions(seeded):
         assert enterprise.history.get().history_change_reason == "设立登记"
 
 
-def test_one_demo_user_per_role_with_password_shown_once(seeded):
+def test_demo_users_per_role_with_password_shown_once(seeded):
     User = get_user_model()
     authority = Authority.objects.get(code="440115")
     passwords = printed_passwords(seeded)
@@ -203,17 +203,19 @@ def test_one_demo_user_per_role_with_password_shown_once(seeded):
     assert len(set(passwords.values())) == len(passwords)
     for role in ROLES:
         users = User.objects.filter(groups__name=role.name)
-        assert users.count() == 1, role.code
-        user = users.get()
-        assert user.role_codes == [role.code]
-        assert list(user.authorities.all()) == [authority]
-        assert user.check_password(passwords[user.username])
-        assert not user.is_superuser
+        # One user per role, except the hotline: its five lines are staffed by five agents.
+        assert users.count() == (5 if role.code == "hotline_agent" else 1), role.code
+        for user in users:
+            assert user.role_codes == [role.code]
+            assert list(user.authorities.all()) == [authority]
+            assert user.check_password(passwords[user.username])
+            assert not user.is_superuser
     admin = User.objects.get(username="admin")
     assert admin.is_superuser and admin.is_staff
     assert admin.check_password(passwords["admin"])
     assert User.objects.get(username="digitizer").employer == DIGITIZATION_CONTRACTOR
     assert User.objects.get(username="clerk").employer == ""
+    assert User.objects.get(username="agent2").employer == HOTLINE_CONTRACTOR
 
 
 def test_second_run_adds_nothing_and_shows_no_password(seeded):

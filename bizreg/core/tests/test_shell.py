@@ -18,6 +18,11 @@ NAV_KEYS = {
     "enterprises-list": "enterprises.view_enterprise",
     "accounts-user_list": "accounts.view_user",
     "core-access_log": "core.view_accesslog",
+    "consultation-ticket_queue": "consultation.view_ticket",
+    "consultation-call_list": "consultation.view_call",
+    "consultation-capacity_planner": "consultation.plan_capacity",
+    "consultation-pbx_imports": "consultation.import_pbx",
+    "consultation-kb_list": "consultation.view_article",
 }
 
 

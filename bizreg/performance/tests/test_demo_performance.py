@@ -38,8 +38,10 @@ SCALE = 0.01
 YEAR = 2023
 WIRED = {
     "1": "registration.business_volume",
+    "2": "consultation.hotline_answer_rate",
     "3": "registration.info_entries_and_guidance",
     "4": "registration.licence_usage_rate",
+    "7": "consultation.hotline_completion_rate",
 }
 
 
@@ -130,7 +132,7 @@ def test_ten_indicators_weights_total_100(project):
         assert indicator.original_target_text == indicator.target_text
 
 
-def test_registered_metrics_are_wired_and_measure_the_registration_year(project):
+def test_registered_metrics_are_wired_and_measure_the_demo_year(project):
     start, end = dt.date(YEAR, 1, 1), dt.date(YEAR + 1, 1, 1)
     wired = {i.code: i for i in project.indicators.exclude(metric_key="")}
     assert {code: i.metric_key for code, i in wired.items()} == WIRED

@@ -1,0 +1,19 @@
+"""gunicorn settings that need code (scripts/serve passes this file with -c)."""
+
+import logging
+import threading
+
+
+def post_worker_init(worker) -> None:
+    """Build the answering engine's indexes in the background as soon as a worker is up, so the first
+    question (the portal chat, a WeChat message with its 5-second reply window) does not wait for it."""
+
+    def warm() -> None:
+        try:
+            from bizreg.consultation.answering.index import warm_indexes
+
+            warm_indexes()
+        except Exception:  # a missing table before `migrate`, say: the index is then built on first use
+            logging.getLogger("bizreg.consultation").exception("答疑引擎索引预热失败，将在首次提问时构建。")
+
+    threading.Thread(target=warm, name="answer-index-warm-up", daemon=True).start()
