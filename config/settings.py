@@ -291,6 +291,12 @@ SPECTACULAR_SETTINGS = {
         "ProjectStatusEnum": "bizreg.performance.models.ProjectStatus",
         "AdjustmentStatusEnum": "bizreg.performance.models.AdjustmentStatus",
         "ReportStatusEnum": "bizreg.performance.models.ReportStatus",
+        "CaseStateEnum": "bizreg.registration.models.CaseState",
+        "CaseChannelEnum": "bizreg.registration.models.Channel",
+        "TicketChannelEnum": "bizreg.consultation.models.TicketChannel",
+        "TicketKindEnum": "bizreg.consultation.models.TicketKind",
+        "TicketStateEnum": "bizreg.consultation.models.TicketState",
+        "ArticleVersionStateEnum": "bizreg.consultation.models.ArticleVersionState",
     },
 }
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
-import json
 import math
 import random
 import secrets
@@ -43,7 +42,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.utils import timezone
 
 from bizreg.accounts.roles import ROLE_BY_CODE
@@ -80,6 +78,7 @@ from bizreg.consultation.models import (
 from bizreg.consultation.services.knowledge import kb_revision_bump, review_period_days
 from bizreg.consultation.services.tickets import SlaTerms, sla_terms
 from bizreg.core.demo import DemoContext, register_seeder
+from bizreg.core.demo_loader import RawLoader
 from bizreg.core.masking import mask_phone
 from bizreg.core.models import Authority
 from bizreg.core.workdays import CalendarDataMissing, WorkingCalendar
@@ -94,7 +93,6 @@ TICKETS_AT_SCALE_1 = 5_850  # consultation and guidance, every online channel
 COMPLAINTS_AT_SCALE_1 = 150
 ANSWER_LOGS_AT_SCALE_1 = 9_000  # engine answers that settled the question without a ticket
 OPEN_GAPS = 40
-BATCH_SIZE = 5_000
 HISTORY_REASON = "演示数据"
 
 # Arrivals by hour of the shift (09–12, 13–18): the morning peak 9–11, the afternoon one 14–16.
@@ -286,111 +284,6 @@ class _Weighted:
 
     def pick(self, rng: random.Random):
         return self.values[bisect.bisect_right(self.cum, rng.random() * self.cum[-1])]
-
-
-class _Loader:
-    """Raw inserts: COPY on PostgreSQL, executemany on SQLite; with the simple_history "created" rows of
-    models that keep history. Rows are dicts of column attnames; missing columns take the field default."""
-
-    def __init__(self, history_user: int | None) -> None:
-        self.vendor = connection.vendor
-        self.history_user = history_user
-        self.rows = 0
-        self.counts: Counter = Counter()
-
-    def ids(self, model, count: int) -> list[int]:
-        if not count:
-            return []
-        table, pk = model._meta.db_table, model._meta.pk.column
-        with connection.cursor() as cursor:
-            if self.vendor == "postgresql":
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                    [table, pk, count],
-                )
-                return [row[0] for row in cursor.fetchall()]
-            cursor.execute(f'SELECT COALESCE(MAX("{pk}"), 0) FROM "{table}"')
-            top = cursor.fetchone()[0]
-            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-            seq = cursor.fetchone()
-            start = max(top, seq[0] if seq else 0) + 1
-            return list(range(start, start + count))
-
-    def insert(self, model, rows: list[dict], *, with_history: bool = True) -> int:
-        if not rows:
-            return 0
-        history = getattr(model, "history", None)
-        if with_history and history is not None and "id" not in rows[0]:
-            # The history row carries the record's id: allocate them up front.
-            for pk, row in zip(self.ids(model, len(rows)), rows, strict=True):
-                row["id"] = pk
-        self._write(model, rows)
-        if with_history and history is not None:
-            hmodel = history.model
-            own = {f.attname for f in model._meta.concrete_fields}
-            extra = {
-                "history_type": "+",
-                "history_user_id": self.history_user,
-                "history_change_reason": HISTORY_REASON,
-            }
-            keep = [f.attname for f in hmodel._meta.concrete_fields if f.attname in own]
-            self._write(
-                hmodel,
-                [
-                    {
-                        **{a: row.get(a) for a in keep if a in row},
-                        **extra,
-                        "history_date": row.get("created_at") or timezone.now(),
-                    }
-                    for row in rows
-                ],
-            )
-        return len(rows)
-
-    def _write(self, model, rows: list[dict]) -> None:
-        meta = model._meta
-        given = set().union(*(row.keys() for row in rows[:1]))
-        fields = [
-            f for f in meta.concrete_fields if f.attname in given or (not f.primary_key and f.has_default())
-        ]
-        defaults = {f.attname: f.get_default() for f in fields if f.attname not in given}
-        attnames = [f.attname for f in fields]
-        converters = [self._converter(f) for f in fields]
-        table = connection.ops.quote_name(meta.db_table)
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        for start in range(0, len(rows), BATCH_SIZE):
-            values = [
-                tuple(
-                    conv(row[a] if a in row else defaults[a])
-                    for a, conv in zip(attnames, converters, strict=True)
-                )
-                for row in rows[start : start + BATCH_SIZE]
-            ]
-            with connection.cursor() as cursor:
-                if self.vendor == "postgresql":
-                    with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                        for value in values:
-                            copy.write_row(value)
-                else:
-                    marks = ", ".join(["%s"] * len(fields))
-                    cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
-        self.rows += len(rows)
-        self.counts[meta.label] += len(rows)
-
-    def _converter(self, f):
-        internal = f.get_internal_type()
-        if internal == "JSONField":
-            return lambda v: None if v is None else json.dumps(v, ensure_ascii=False)
-        if self.vendor == "postgresql":
-            return lambda v: v
-        ops = connection.ops
-        if internal == "DateTimeField":
-            return lambda v: None if v is None else ops.adapt_datetimefield_value(v)
-        if internal == "DateField":
-            return lambda v: None if v is None else v.isoformat()
-        if internal == "BooleanField":
-            return lambda v: None if v is None else int(v)
-        return lambda v: v
 
 
 class _BusinessClock:
@@ -1503,7 +1396,7 @@ class ConsultationYear:
             self.ctx.log("  没有本登记机关的咨询坐席账号，跳过咨询演示数据")
             return 0
         self._calendar()
-        self.loader = _Loader(history_user=self.manager)
+        self.loader = RawLoader(history=True, history_user=self.manager, history_reason=HISTORY_REASON)
         self._hotline()
         self._knowledge_base()
         self._calls()

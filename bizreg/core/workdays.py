@@ -46,13 +46,15 @@ class WorkingCalendar:
         years = set(range(start.year, end.year + 1))
         manual = set(WorkingCalendarYear.objects.filter(year__in=years).values_list("year", flat=True))
         self._manual_years = manual
-        for year in sorted(years):
-            if year not in _LIBRARY_YEARS and year not in manual:
-                raise CalendarDataMissing(year)
+        # Raised only when a day of such a year is asked about: arithmetic loads a span wider than it needs,
+        # and a deadline that falls in December must not wait for next year's holiday schedule.
+        self._missing_years = {year for year in years if year not in _LIBRARY_YEARS and year not in manual}
 
     def is_working_day(self, day: dt.date) -> bool:
         if not self.start <= day <= self.end:
             raise ValueError(f"{day} 超出已加载的日历范围 {self.start}–{self.end}")
+        if day.year in self._missing_years:
+            raise CalendarDataMissing(day.year)
         if day in self._overrides:
             return self._overrides[day]
         if day.year in _LIBRARY_YEARS:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
-import json
 import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -39,11 +38,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.utils import timezone
 
 from bizreg.accounts.roles import ROLE_BY_CODE
 from bizreg.core.demo import DemoContext, register_seeder
+from bizreg.core.demo_loader import RawLoader
 from bizreg.core.identifiers import build_uscc, random_org_body
 from bizreg.core.workdays import CalendarDataMissing, WorkingCalendar
 from bizreg.registration.models import (
@@ -75,7 +74,6 @@ from bizreg.registration.models import (
 
 CASES_AT_SCALE_1 = 65_000
 SERVICE_RECORDS_AT_SCALE_1 = 156_000
-BATCH_SIZE = 5_000
 
 # Shares of the year's cases by type (Nansha: changes and filings dominate; ~17,000 establishments).
 TYPE_SHARES = (
@@ -269,86 +267,6 @@ class _Calendar:
         return self.cumulative[(b - self.first).days] - self.cumulative[(a - self.first).days]
 
 
-class _Loader:
-    """Raw inserts of generated rows: COPY on PostgreSQL, executemany on SQLite.
-
-    Rows are dicts of column attnames; columns a row leaves out get the field's default, so a field another
-    area adds later (with a default) does not break the demo.
-    """
-
-    def __init__(self) -> None:
-        self.vendor = connection.vendor
-        self.rows = 0
-
-    def ids(self, model, count: int) -> list[int]:
-        if not count:
-            return []
-        table, pk = model._meta.db_table, model._meta.pk.column
-        with connection.cursor() as cursor:
-            if self.vendor == "postgresql":
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                    [table, pk, count],
-                )
-                return [row[0] for row in cursor.fetchall()]
-            cursor.execute(f'SELECT COALESCE(MAX("{pk}"), 0) FROM "{table}"')
-            top = cursor.fetchone()[0]
-            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-            seq = cursor.fetchone()
-            start = max(top, seq[0] if seq else 0) + 1
-            return list(range(start, start + count))
-
-    def insert(self, model, rows: list[dict]) -> int:
-        if not rows:
-            return 0
-        meta = model._meta
-        given = set(rows[0])
-        fields = [
-            f for f in meta.concrete_fields if f.attname in given or (not f.primary_key and f.has_default())
-        ]
-        defaults = {f.attname: f.get_default() for f in fields if f.attname not in given}
-        attnames = [f.attname for f in fields]
-        converters = [self._converter(f) for f in fields]
-        table = connection.ops.quote_name(meta.db_table)
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        for start in range(0, len(rows), BATCH_SIZE):
-            chunk = rows[start : start + BATCH_SIZE]
-            values = [
-                tuple(
-                    conv(row[a] if a in row else defaults[a])
-                    for a, conv in zip(attnames, converters, strict=True)
-                )
-                for row in chunk
-            ]
-            with connection.cursor() as cursor:
-                if self.vendor == "postgresql":
-                    with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                        for value in values:
-                            copy.write_row(value)
-                else:
-                    marks = ", ".join(["%s"] * len(fields))
-                    cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
-        self.rows += len(rows)
-        return len(rows)
-
-    def _converter(self, f):
-        internal = f.get_internal_type()
-        if internal == "JSONField":
-            return lambda v: None if v is None else json.dumps(v, ensure_ascii=False)
-        if self.vendor == "postgresql":
-            return lambda v: v
-        ops = connection.ops
-        if internal == "DateTimeField":
-            return lambda v: None if v is None else ops.adapt_datetimefield_value(v)
-        if internal == "DateField":
-            return lambda v: None if v is None else v.isoformat()
-        if internal == "DecimalField":
-            return lambda v: None if v is None else str(v)
-        if internal == "BooleanField":
-            return lambda v: None if v is None else int(v)
-        return lambda v: v
-
-
 # --- the generated year ---------------------------------------------------------------------------------
 
 
@@ -429,7 +347,7 @@ class RegistrationYear:
         last_working = max(d for d in self.cal.working if d.year == ctx.year)
         # The year's last working day at noon: what was received later is still being worked on.
         self.cutoff = min(self._moment(last_working, 12 * 60), self.now)
-        self.loader = _Loader()
+        self.loader = RawLoader()
         self.licence_fields = case_rules.LICENCE_CONTENT_FIELDS
         self.new_types = case_rules.NEW_ENTERPRISE_TYPES
         self.approval_notice = case_rules.APPROVAL_NOTICE

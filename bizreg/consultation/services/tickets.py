@@ -437,20 +437,10 @@ def ticket_receive(
             while locked.state == TicketState.MERGED and locked.merged_into_id and locked.pk not in seen:
                 seen.add(locked.pk)
                 locked = Ticket.objects.select_for_update(of=("self",)).get(pk=locked.merged_into_id)
-            if locked.state == TicketState.CLOSED:
-                follow_on = _open_follow_on(locked, body=body, now=now)
-                message = _add_message(
-                    follow_on,
-                    direction=TicketMessage.Direction.INBOUND,
-                    body=body,
-                    body_html=body_html,
-                    now=received_at,
-                    channel_message_id=channel_message_id,
-                )
-                _store_attachments(message, attachments)
-                return message
+            # A message on a closed ticket starts a new one (the closed one keeps its CSAT and figures).
+            closed = locked.state == TicketState.CLOSED
             message = _add_message(
-                locked,
+                _open_follow_on(locked, body=body, now=now) if closed else locked,
                 direction=TicketMessage.Direction.INBOUND,
                 body=body,
                 body_html=body_html,
@@ -458,6 +448,8 @@ def ticket_receive(
                 channel_message_id=channel_message_id,
             )
             _store_attachments(message, attachments)
+            if closed:
+                return message
             if locked.state in (TicketState.WAITING, TicketState.RESOLVED):
                 from_state = locked.state
                 TICKET_WORKFLOW.check(state=from_state, action="customer_replied", user=None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -380,21 +381,14 @@ def _shift_redirect(starts_at):
     return redirect(f"{reverse('consultation:shift_list')}?week={week:%Y-%m-%d}")
 
 
-@login_required
-@permission_required(["consultation.view_shift", "consultation.add_shift"], raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def shift_create(request):
-    authority = _authority_of(request.user)
-    initial = {}
-    if request.method == "GET" and (request.GET.get("agent") or "").isdigit():
-        initial["agent"] = request.GET["agent"]
+def _shift_form_view(request, *, shift, initial: dict, save, done: str):
+    """The shift form page of shift_create and shift_edit: `save(agent=…, starts_at=…, ends_at=…, note=…)`
+    is the service call with its own arguments already bound."""
     form = ShiftForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            shift = services.shift_create(
-                authority=authority,
-                actor=request.user,
+            saved = save(
                 agent=data["agent"],
                 starts_at=data["starts_at"],
                 ends_at=data["ends_at"],
@@ -403,9 +397,21 @@ def shift_create(request):
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
-            messages.success(request, _("已添加班次。"))
-            return _shift_redirect(shift.starts_at)
-    return _shift_form_page(request, form, None, status=400 if request.method == "POST" else 200)
+            messages.success(request, done)
+            return _shift_redirect(saved.starts_at)
+    return _shift_form_page(request, form, shift, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@permission_required(["consultation.view_shift", "consultation.add_shift"], raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def shift_create(request):
+    authority = _authority_of(request.user)
+    initial = {}
+    if request.method == "GET" and (request.GET.get("agent") or "").isdigit():
+        initial["agent"] = request.GET["agent"]
+    save = partial(services.shift_create, authority=authority, actor=request.user)
+    return _shift_form_view(request, shift=None, initial=initial, save=save, done=_("已添加班次。"))
 
 
 @login_required
@@ -419,24 +425,8 @@ def shift_edit(request, pk: int):
         "ends_at": timezone.localtime(shift.ends_at),
         "note": shift.note,
     }
-    form = ShiftForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            shift = services.shift_update(
-                shift=shift,
-                actor=request.user,
-                agent=data["agent"],
-                starts_at=data["starts_at"],
-                ends_at=data["ends_at"],
-                note=data.get("note") or "",
-            )
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, _("班次已保存。"))
-            return _shift_redirect(shift.starts_at)
-    return _shift_form_page(request, form, shift, status=400 if request.method == "POST" else 200)
+    save = partial(services.shift_update, shift=shift, actor=request.user)
+    return _shift_form_view(request, shift=shift, initial=initial, save=save, done=_("班次已保存。"))
 
 
 @login_required

@@ -8,6 +8,7 @@ Chinese reason, a role (or the four-eyes rule) that forbids it 403, bad input th
 from __future__ import annotations
 
 import tempfile
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -499,23 +500,29 @@ def synonym_list(request):
     )
 
 
+def _synonym_form_view(request, form, *, synonym, save, done: str):
+    """The synonym form page of create and edit: `save(term=…, canonical=…)` is the bound service call."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = save(**form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, done % {"synonym": saved})
+            return redirect("consultation:kb_synonyms")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "consultation/knowledge/synonym_form.html", {"form": form, "synonym": synonym}, status=status
+    )
+
+
 @login_required
 @permission_required([SYNONYM_PERM, "consultation.add_synonym"], raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def synonym_create(request):
     form = SynonymForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            synonym = services.synonym_create(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, _("已添加同义词：%(synonym)s。") % {"synonym": synonym})
-            return redirect("consultation:kb_synonyms")
-    status = 400 if request.method == "POST" else 200
-    return render(
-        request, "consultation/knowledge/synonym_form.html", {"form": form, "synonym": None}, status=status
-    )
+    save = partial(services.synonym_create, actor=request.user)
+    return _synonym_form_view(request, form, synonym=None, save=save, done=_("已添加同义词：%(synonym)s。"))
 
 
 @login_required
@@ -524,17 +531,9 @@ def synonym_create(request):
 def synonym_edit(request, pk: int):
     synonym = selectors.synonym_for(pk=pk)
     form = SynonymForm(request.POST or None, initial={"term": synonym.term, "canonical": synonym.canonical})
-    if request.method == "POST" and form.is_valid():
-        try:
-            synonym = services.synonym_update(synonym=synonym, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, _("已保存同义词：%(synonym)s。") % {"synonym": synonym})
-            return redirect("consultation:kb_synonyms")
-    status = 400 if request.method == "POST" else 200
-    return render(
-        request, "consultation/knowledge/synonym_form.html", {"form": form, "synonym": synonym}, status=status
+    save = partial(services.synonym_update, synonym=synonym, actor=request.user)
+    return _synonym_form_view(
+        request, form, synonym=synonym, save=save, done=_("已保存同义词：%(synonym)s。")
     )
 
 

@@ -93,6 +93,14 @@ def test_year_without_calendar_data_fails_loudly_in_chinese():
         is_working_day(start)
 
 
+def test_a_deadline_before_the_year_end_needs_no_data_for_the_next_year():
+    # Early December: three working days later is still this year, although the span the arithmetic
+    # loads reaches into January.
+    last_year_with_data = FIRST_YEAR_WITHOUT_DATA - 1
+    assert add_working_days(D(last_year_with_data, 12, 1), 3) <= D(last_year_with_data, 12, 31)
+    assert working_days_between(D(last_year_with_data, 12, 1), D(last_year_with_data, 12, 11)) > 0
+
+
 def test_a_deadline_crossing_into_a_year_without_data_fails_too():
     with pytest.raises(CalendarDataMissing):
         add_working_days(D(FIRST_YEAR_WITHOUT_DATA - 1, 12, 28), 10)
