@@ -148,6 +148,11 @@ class Call(AuthorityScopedModel):
     when a later import refreshes the timings.
     """
 
+    # No index of its own: every index of the table begins with the authority (a PBX import writes a
+    # million calls a file, and each index costs it time).
+    authority = models.ForeignKey(
+        "core.Authority", on_delete=models.PROTECT, verbose_name="登记机关", db_index=False
+    )
     source = models.CharField("来源", max_length=20, choices=CallSource.choices, default=CallSource.MANUAL)
     external_id = models.CharField("PBX 呼叫标识", max_length=150, blank=True)
     hotline = models.ForeignKey(HotlineNumber, on_delete=models.PROTECT, related_name="calls")
@@ -163,7 +168,8 @@ class Call(AuthorityScopedModel):
     talk_seconds = models.PositiveIntegerField("通话（秒）", default=0)
     hold_seconds = models.PositiveIntegerField("保持（秒）", default=0)
     wrap_up_seconds = models.PositiveIntegerField("话后处理（秒）", default=0)
-    outcome = models.CharField("结果", max_length=10, choices=CallOutcome.choices, db_index=True)
+    # Filtered only with the authority and a time range: call_auth_time_outcome serves it.
+    outcome = models.CharField("结果", max_length=10, choices=CallOutcome.choices)
     topic = models.CharField("咨询主题", max_length=20, choices=CallTopic.choices, blank=True)
     summary = models.TextField("咨询内容摘要", blank=True)
     # Answered and settled on the call (完成解答); otherwise a follow-up ticket carries it to closing.
@@ -265,7 +271,8 @@ class PbxRecord(models.Model):
     recognised (unique record_key) and so a call is rebuilt from all the records of its call_key, whichever
     file they came in. record_key: the CDR's uniqueid (+ sequence), else the SHA-1 of the raw line."""
 
-    authority = models.ForeignKey("core.Authority", on_delete=models.PROTECT)
+    # Indexed as the first column of uniq_pbx_record_key.
+    authority = models.ForeignKey("core.Authority", on_delete=models.PROTECT, db_index=False)
     format = models.CharField("格式", max_length=20, choices=PbxFormat.choices)
     record_key = models.CharField("记录标识", max_length=150)
     call_key = models.CharField("呼叫标识", max_length=150)

@@ -12,6 +12,15 @@ One upload is one PbxImportBatch. The parsing rules are pbx_formats' (pure); thi
    holds all of them, else read back from the table), and the Call (source = format, external_id = call
    key) is inserted or its PBX facts updated — the agent's note (topic, summary, resolution, survey score)
    is kept. Lines are found by HotlineLine.pbx_channel, agents by Agent.pbx_code / extension.
+   One call, one Call: Asterisk's queue_log callid is the CDR's uniqueid/linkedid of the same call, so
+   when the authority already has records of another call format (an index probe per chunk; skipped
+   when it has none), the other formats' records of the chunk's call keys are folded too and the facts
+   merged (pbx_formats.merge_facts), and a Call already filed under that key by another PBX source is
+   updated where it is instead of a second Call being created. Precedence: the CDR (Asterisk or
+   FreeSWITCH) gives the line, the offer time (the earlier of the two), the end, the billed talk time
+   and the caller's number; the queue_log gives the queue wait (holdtime / waittime), the agent, and
+   the outcome (answered, abandoned in the queue, EXITEMPTY → busy), with the CDR's answer time and talk
+   when both say answered. A queue_log callid that names a CDR leg other than the linkedid is not joined.
 3. Survey rows join a Call by call key, or by caller number + call time (nearest call within
    SURVEY_MATCH_MINUTES) and set its satisfaction score; an unmatched row is reported and not stored, so
    importing the survey again after the missing CDRs arrive matches it then.
@@ -423,11 +432,18 @@ def _import_records(batch: PbxImportBatch, rows: Iterable, tally: _Tally) -> Non
     lookups = _Lookups.load(batch)
     now = timezone.now()
     own_transactions = connection.vendor == "postgresql" and not connection.in_atomic_block
+    seen: set[int] | None = None
+    if (
+        connection.vendor == "postgresql"
+        and not PbxRecord.objects.filter(authority_id=batch.authority_id, format=batch.format).exists()
+    ):
+        seen = set()
     for chunk in _chunks(_good_rows(rows, tally), CHUNK_ROWS):
         with transaction.atomic():
             if own_transactions:
                 _async_commit()
-            touched = write(batch, chunk)  # {call_key: had records before this chunk}
+            # {call_key: had records before this chunk}
+            touched = write(batch, chunk, seen) if seen is not None else write(batch, chunk)
             if touched:
                 _fold_calls(batch, chunk, touched, lookups, now, tally)
 
@@ -471,16 +487,43 @@ CREATE TEMPORARY TABLE IF NOT EXISTS consultation_pbx_stage (
     duration_seconds integer, billsec_seconds integer, wait_seconds integer, raw text
 )"""
 
+_STAGE_TYPES = (
+    ["int4"] + ["text"] * 8 + ["timestamptz"] * 3 + ["int4"] * 3 + ["text"]
+)  # the columns of _STAGE_DDL, in order
 
-def _write_records_pg(batch: PbxImportBatch, chunk: list[pbx_formats.PbxRow]) -> dict[str, bool]:
+
+def _write_records_pg(
+    batch: PbxImportBatch, chunk: list[pbx_formats.PbxRow], seen: set[int] | None = None
+) -> dict[str, bool]:
+    """Insert the chunk's new records; {call key: had records before this chunk} for the keys that got one.
+
+    `seen` (hashes of the call keys of the batch's earlier chunks) is given when the authority had no
+    records of this format when the batch began: then "had records before" is "seen in an earlier chunk",
+    and the per-key EXISTS probe — a good part of the insert's cost — is not needed. A hash collision
+    only makes a key be read back from the table, which is always right."""
     table = PbxRecord._meta.db_table
     columns = ", ".join(_RECORD_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(_STAGE_DDL)
         cursor.execute("TRUNCATE consultation_pbx_stage")
-        with cursor.cursor.copy(f"COPY consultation_pbx_stage ({columns}) FROM STDIN") as copy:
+        # Binary COPY with declared types: psycopg then packs ints and datetimes instead of formatting
+        # them as text for the server to parse again.
+        with cursor.cursor.copy(
+            f"COPY consultation_pbx_stage ({columns}) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(_STAGE_TYPES)
             for row in chunk:
                 copy.write_row(row)
+        if seen is not None:
+            cursor.execute(
+                f"INSERT INTO {table} (authority_id, format, batch_id, {columns}) "
+                f"SELECT %s, %s, %s, {columns} FROM consultation_pbx_stage "
+                "ON CONFLICT (authority_id, format, record_key) DO NOTHING RETURNING call_key",
+                [batch.authority_id, batch.format, batch.pk],
+            )
+            touched = {key: hash(key) in seen for (key,) in cursor.fetchall() if key}
+            seen.update(hash(row.call_key) for row in chunk)
+            return touched
         # The EXISTS runs on the statement's snapshot, before the insert: it tells whether the key had
         # records from an earlier chunk or batch.
         cursor.execute(
@@ -553,18 +596,49 @@ def _caller(number: str) -> str:
 
 
 _FOLD_FIELDS = tuple(f for f in _RECORD_COLUMNS if f != "raw")
+_CALL_FORMATS = (PbxFormat.ASTERISK_CDR, PbxFormat.ASTERISK_QUEUE_LOG, PbxFormat.FREESWITCH_CDR)
 
 
-def _stored_groups(batch: PbxImportBatch, keys: list[str]) -> Iterator[tuple[str, list[pbx_formats.PbxRow]]]:
-    """All stored records of these call keys, grouped by key."""
+def _stored_groups(
+    batch: PbxImportBatch, keys: list[str], format: str | None = None
+) -> Iterator[tuple[str, list[pbx_formats.PbxRow]]]:
+    """All stored records of these call keys in `format` (the batch's by default), grouped by key."""
     for part in _chunks(sorted(keys), 1000):
         records = (
-            PbxRecord.objects.filter(authority_id=batch.authority_id, format=batch.format, call_key__in=part)
+            PbxRecord.objects.filter(
+                authority_id=batch.authority_id, format=format or batch.format, call_key__in=part
+            )
             .order_by("call_key")
             .values_list(*_FOLD_FIELDS)
         )
         for call_key, group in itertools.groupby(records, key=lambda r: r[2]):
             yield call_key, [pbx_formats.PbxRow(*values, "") for values in group]
+
+
+def _other_formats(batch: PbxImportBatch) -> list[str]:
+    """The other call formats this authority already has records of (one index probe each): when there
+    are none — the usual case, one PBX, one format — a chunk's calls need no merging."""
+    return [
+        fmt
+        for fmt in _CALL_FORMATS
+        if fmt != batch.format
+        and PbxRecord.objects.filter(authority_id=batch.authority_id, format=fmt).exists()
+    ]
+
+
+def _merged(
+    batch: PbxImportBatch, facts: dict[str, pbx_formats.CallFacts], others: list[str]
+) -> tuple[dict[str, pbx_formats.CallFacts], set[str]]:
+    """The facts of each call key merged with what the other formats' records say about the same key;
+    and the keys that other formats describe too."""
+    extra: dict[str, dict[str, pbx_formats.CallFacts | None]] = {}
+    for fmt in others:
+        for call_key, rows in _stored_groups(batch, list(facts), fmt):
+            extra.setdefault(call_key, {})[fmt] = pbx_formats.call_facts(fmt, rows)
+    merged = dict(facts)
+    for call_key, by_format in extra.items():
+        merged[call_key] = pbx_formats.merge_facts({batch.format: facts[call_key], **by_format})
+    return merged, set(extra)
 
 
 def _fold_calls(
@@ -583,30 +657,70 @@ def _fold_calls(
         ((key, list(rows.values())) for key, rows in in_hand.items()),
         _stored_groups(batch, [key for key, before in touched.items() if before]),
     )
-    pending: list[tuple] = []
+    by_key: dict[str, pbx_formats.CallFacts] = {}
     for call_key, rows in groups:
         facts = pbx_formats.call_facts(batch.format, rows)
-        if facts is None:
-            continue
-        pending.append(
-            (
-                call_key,
-                lookups.line(facts.line_names),
-                lookups.agent(facts.agent_names),
-                _caller(facts.caller_number),
-                facts.offered_at,
-                facts.answered_at,
-                facts.ended_at,
-                facts.wait_seconds,
-                facts.talk_seconds,
-                facts.outcome,
-            )
+        if facts is not None:
+            by_key[call_key] = facts
+    shared: set[str] = set()
+    others = _other_formats(batch) if by_key else []
+    if others:
+        by_key, shared = _merged(batch, by_key, others)
+    # A call another format already filed is updated where it is (one call, one Call), whatever its source.
+    elsewhere = _calls_of_other_sources(batch, shared) if shared else {}
+    pending: list[tuple] = []
+    moved: list[tuple[int, tuple]] = []
+    for call_key, facts in by_key.items():
+        row = (
+            call_key,
+            lookups.line(facts.line_names),
+            lookups.agent(facts.agent_names),
+            _caller(facts.caller_number),
+            facts.offered_at,
+            facts.answered_at,
+            facts.ended_at,
+            facts.wait_seconds,
+            facts.talk_seconds,
+            facts.outcome,
         )
+        if call_key in elsewhere:
+            moved.append((elsewhere[call_key], row))
+        else:
+            pending.append(row)
     if pending:
         upsert = _upsert_calls_pg if connection.vendor == "postgresql" else _upsert_calls_sqlite
         created, updated = upsert(batch, pending, now)
         tally.calls_created += created
         tally.calls_updated += updated
+    if moved:
+        tally.calls_updated += _update_calls(batch, moved, now)
+
+
+def _calls_of_other_sources(batch: PbxImportBatch, keys: set[str]) -> dict[str, int]:
+    """call key → the Call to update, for keys whose first-filed PBX Call has another source. (Two Calls
+    of one key, left by imports before calls were merged, are not joined: the oldest one is kept up to
+    date and this batch's source is then not used.)"""
+    found: dict[str, tuple[int, str]] = {}
+    for part in _chunks(sorted(keys), 1000):
+        for pk, external_id, source in Call.objects.filter(
+            authority_id=batch.authority_id, source__in=_CALL_FORMATS, external_id__in=part
+        ).values_list("pk", "external_id", "source"):
+            if external_id not in found or pk < found[external_id][0]:
+                found[external_id] = (pk, source)
+    return {key: pk for key, (pk, source) in found.items() if source != batch.format}
+
+
+def _update_calls(batch: PbxImportBatch, moved: list[tuple[int, tuple]], now: dt.datetime) -> int:
+    for pk, row in moved:
+        _key, line_id, agent_id, *facts = row
+        values = dict(zip(_CALL_FACT_COLUMNS[2:], facts, strict=True))
+        # A name the lookups do not know (yet) does not wipe a line/agent found before.
+        if line_id is not None:
+            values["line_id"] = line_id
+        if agent_id is not None:
+            values["agent_id"] = agent_id
+        Call.objects.filter(pk=pk).update(updated_at=now, hotline_id=batch.hotline_id, **values)
+    return len(moved)
 
 
 _CALL_STAGE_DDL = """
@@ -616,6 +730,7 @@ CREATE TEMPORARY TABLE IF NOT EXISTS consultation_call_stage (
     talk_seconds integer, outcome varchar(10)
 )"""
 _STAGE_CALL_COLUMNS = ("external_id",) + _CALL_FACT_COLUMNS
+_CALL_STAGE_TYPES = ["text", "int8", "int8", "text"] + ["timestamptz"] * 3 + ["int4", "int4", "text"]
 # The columns of a new imported Call beyond its facts (note fields empty: agents fill them in later).
 _NEW_CALL_EXTRA = (
     ("hold_seconds", 0),
@@ -637,7 +752,10 @@ def _upsert_calls_pg(batch: PbxImportBatch, pending: list[tuple], now: dt.dateti
     with connection.cursor() as cursor:
         cursor.execute(_CALL_STAGE_DDL)
         cursor.execute("TRUNCATE consultation_call_stage")
-        with cursor.cursor.copy(f"COPY consultation_call_stage ({stage_cols}) FROM STDIN") as copy:
+        with cursor.cursor.copy(
+            f"COPY consultation_call_stage ({stage_cols}) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(_CALL_STAGE_TYPES)
             for row in pending:
                 copy.write_row(row)
         cursor.execute(

@@ -418,3 +418,138 @@ def _rows(data: bytes):
         for r in pbx_formats.parse_asterisk_cdr(pbx_formats.numbered_lines(io.BytesIO(data)))
         if isinstance(r, pbx_formats.PbxRow)
     ]
+
+
+# --- one call in two files: Master.csv and queue_log ------------------------------------------------------
+
+# Two calls seen by both files: A answered by 8002 after 20 s in the queue (the CDR's answer is the
+# bridge), B answered by the welcome message and then abandoned in the queue after 30 s. The queue_log
+# callid is the CDR's uniqueid/linkedid.
+_BOTH_CDR = (
+    b'"","13800138000","39914115","from-trunk","""A"" <13800138000>","SIP/line2-00000001",'
+    b'"SIP/8001-00000002","Queue","hotline,t,,,300","2024-03-04 10:00:00","2024-03-04 10:00:25",'
+    b'"2024-03-04 10:05:25",325,300,"ANSWERED","DOCUMENTATION","1709517600.1","","","1709517600.1",1\n'
+    b'"","13911112222","39914115","from-trunk","""B"" <13911112222>","SIP/line4-00000003",'
+    b'"","Playback","welcome","2024-03-04 10:10:00","2024-03-04 10:10:00",'
+    b'"2024-03-04 10:10:40",40,40,"ANSWERED","DOCUMENTATION","1709518200.3","","","1709518200.3",2\n'
+)
+_BOTH_QUEUE = (
+    b"1709517605|1709517600.1|hotline|NONE|ENTERQUEUE||13800138000|1\n"
+    b"1709517625|1709517600.1|hotline|SIP/8002|CONNECT|20|1709517625.2|3000\n"
+    b"1709517925|1709517600.1|hotline|SIP/8002|COMPLETECALLER|20|300|1\n"
+    b"1709518208|1709518200.3|hotline|NONE|ENTERQUEUE||13911112222|1\n"
+    b"1709518238|1709518200.3|hotline|NONE|ABANDON|1|1|30\n"
+)
+
+
+def _both_facts() -> dict[str, tuple]:
+    return {
+        c.external_id: (
+            c.outcome,
+            c.wait_seconds,
+            c.talk_seconds,
+            c.line.position if c.line else None,
+            c.agent.pbx_code if c.agent else None,
+            c.offered_at,
+        )
+        for c in Call.objects.select_related("line", "agent")
+    }
+
+
+_BOTH_EXPECTED = {
+    # line from the CDR, wait and agent from the queue, talk (billsec) and the offer time from the CDR
+    "1709517600.1": ("answered", 20, 300, 2, "SIP/8002", at(10, 0)),
+    "1709518200.3": ("abandoned", 30, 0, 4, None, at(10, 10)),
+}
+
+
+@pytest.mark.parametrize("first", [PbxFormat.ASTERISK_CDR, PbxFormat.ASTERISK_QUEUE_LOG])
+def test_a_call_in_both_files_is_one_call_whichever_comes_first(setup, first):
+    from bizreg.consultation.metrics import call_figures
+
+    files = {PbxFormat.ASTERISK_CDR: _BOTH_CDR, PbxFormat.ASTERISK_QUEUE_LOG: _BOTH_QUEUE}
+    second = next(f for f in files if f != first)
+    one = run(setup, "one", first, data=files[first])
+    Call.objects.filter(external_id="1709517600.1").update(topic="change", resolved=True)
+    two = run(setup, "two", second, data=files[second])
+    assert (one.calls_created, one.calls_updated) == (2, 0)
+    assert (two.records_new, two.calls_created, two.calls_updated) == (len(files[second].splitlines()), 0, 2)
+    assert Call.objects.count() == 2
+    assert set(Call.objects.values_list("source", flat=True)) == {first}
+    assert _both_facts() == _BOTH_EXPECTED
+    assert Call.objects.get(external_id="1709517600.1").topic == "change"  # the agent's note is kept
+    figures = call_figures([setup["authority"].pk], dt.date(2024, 3, 4), dt.date(2024, 3, 5))
+    assert (figures.offered, figures.answered, figures.abandoned) == (2, 1, 1)
+    # Both again: nothing new, still one Call each.
+    assert run(setup, "one", first, data=files[first]).records_new == 0
+    assert run(setup, "two", second, data=files[second]).records_new == 0
+    assert Call.objects.count() == 2 and _both_facts() == _BOTH_EXPECTED
+
+
+def test_more_queue_events_later_update_the_merged_call(setup):
+    queue = _BOTH_QUEUE.splitlines(keepends=True)
+    run(setup, "q1", PbxFormat.ASTERISK_QUEUE_LOG, data=b"".join(queue[:2]))  # A connected, not completed
+    run(setup, "cdr", PbxFormat.ASTERISK_CDR, data=_BOTH_CDR)
+    run(setup, "q2", PbxFormat.ASTERISK_QUEUE_LOG, data=_BOTH_QUEUE)
+    assert Call.objects.count() == 2
+    assert _both_facts() == _BOTH_EXPECTED
+
+
+def test_merge_facts_precedence():
+    cdr = pbx_formats.CallFacts(
+        at(9, 0), at(9, 1), at(9, 5), 60, 240, "answered", "138", ("SIP/line1",), ("SIP/8001",)
+    )
+    queue = pbx_formats.CallFacts(
+        at(9, 0, 5), at(9, 1), at(9, 5), 50, 239, "answered", "", ("hotline",), ("SIP/8003",)
+    )
+    merged = pbx_formats.merge_facts({"asterisk_cdr": cdr, "asterisk_queue_log": queue})
+    assert (merged.offered_at, merged.wait_seconds, merged.talk_seconds, merged.caller_number) == (
+        at(9, 0),
+        50,
+        240,
+        "138",
+    )
+    assert merged.line_names[0] == "SIP/line1" and merged.agent_names[0] == "SIP/8003"
+    assert pbx_formats.merge_facts({"asterisk_cdr": cdr, "asterisk_queue_log": None}) == cdr
+
+
+def _slow(data: bytes) -> list:
+    return [pbx_formats._cdr_slow(n, t, TZ) for n, t in pbx_formats.numbered_lines(io.BytesIO(data))]
+
+
+def test_the_fast_cdr_parser_gives_what_the_line_parser_gives():
+    """The whole-stream parser must accept, reject (with the same words) and key every line exactly as
+    the line-by-line parser: on the samples, generated calls, and lines that trip a shared csv reader."""
+    from bench.cdr_import import generate_lines
+
+    good = (SAMPLES / "Master.csv").read_bytes().splitlines(keepends=True)
+    tricky = [
+        good[0],
+        b'"","138","39914115","x","open quote,"SIP/line1-1"\n',  # a quote left open runs into the next line
+        good[1],
+        b'"","138","39914115","x","a"b","SIP/line1-1"\n',  # a quote inside a field (strict)
+        good[2],
+        good[2].replace(b'"2024-03-04 09:00:00"', b'"2024-02-30 09:00:00"'),  # no such day
+        good[2].replace(b'"2024-03-04 09:00:00"', b'"1970-01-01 08:00:00"'),  # start out of range
+        good[2].replace(b'"2024-03-04 09:00:20"', b'"1970-01-01 08:00:00"'),  # end of 1970: "never"
+        good[2].replace(b",20,0,", b",20,-1,"),
+        good[2].replace(b",20,0,", b",\xef\xbc\x92\xef\xbc\x90,0,"),  # full-width digits
+        good[2].replace(b'"NO ANSWER"', b'" no answer "'),
+        good[2].replace(b'"1709514000.10",10', b'"1709514000.10",0010'),
+        good[2].replace(b'"1709514000.10",10', b'"' + b"9" * 160 + b'",10'),
+        good[3] + b"\r\n",
+        b'"","138","39914115","x","unclosed at the end\n',
+    ]
+    for data in (
+        (SAMPLES / "Master.csv").read_bytes(),
+        (SAMPLES / "Master-malformed.csv").read_bytes(),
+        "".join(generate_lines(2000, seed=5)).encode(),
+        b"".join(tricky),
+    ):
+        fast = list(pbx_formats.parse_asterisk_cdr(pbx_formats.numbered_lines(io.BytesIO(data))))
+        assert fast == _slow(data)
+    kinds = [
+        type(r).__name__
+        for r in pbx_formats.parse_asterisk_cdr(pbx_formats.numbered_lines(io.BytesIO(b"".join(tricky))))
+    ]
+    assert kinds.count("PbxRow") >= 5 and kinds.count("LineError") >= 6
