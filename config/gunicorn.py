@@ -9,11 +9,15 @@ def post_worker_init(worker) -> None:
     question (the portal chat, a WeChat message with its 5-second reply window) does not wait for it."""
 
     def warm() -> None:
+        from django.db import connections
+
         try:
             from bizreg.consultation.answering.index import warm_indexes
 
             warm_indexes()
         except Exception:  # a missing table before `migrate`, say: the index is then built on first use
             logging.getLogger("bizreg.consultation").exception("答疑引擎索引预热失败，将在首次提问时构建。")
+        finally:
+            connections.close_all()  # this thread's own connections; the worker's threads have theirs
 
     threading.Thread(target=warm, name="answer-index-warm-up", daemon=True).start()

@@ -311,22 +311,17 @@ def warm_indexes() -> int:
 
     Run when a web worker starts (config/gunicorn.py): the first build in a process loads jieba's
     dictionary and takes seconds, and a WeChat passive reply has only 5 s. Returns the indexes built."""
-    from django.db import close_old_connections
-
     from bizreg.consultation.models import Article
 
+    authority_ids = (
+        Article.objects.filter(published_version__isnull=False)
+        .values_list("authority_id", flat=True)
+        .distinct()
+        .order_by()
+    )
     built = 0
-    try:
-        authority_ids = (
-            Article.objects.filter(published_version__isnull=False)
-            .values_list("authority_id", flat=True)
-            .distinct()
-            .order_by()
-        )
-        for authority_id in list(authority_ids):
-            for audience in AUDIENCES:
-                index_for(authority_id, audience)
-                built += 1
-    finally:
-        close_old_connections()
+    for authority_id in list(authority_ids):
+        for audience in AUDIENCES:
+            index_for(authority_id, audience)
+            built += 1
     return built
