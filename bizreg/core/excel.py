@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from collections.abc import Iterable, Sequence
 
+from django.http import FileResponse
 from django.utils import timezone
+from openpyxl import Workbook
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -17,3 +23,23 @@ def safe_cell(value):
         # openpyxl cannot store aware datetimes; exports show the bureau's local time.
         return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
     return value
+
+
+def workbook_response(workbook: Workbook, filename: str) -> FileResponse:
+    """The workbook as a download; kept in memory up to 8 MB, then on disk (FileResponse closes the file)."""
+    buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 — FileResponse closes it
+    workbook.save(buffer)
+    buffer.seek(0)
+    return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX)
+
+
+def xlsx_response(
+    *, title: str, headers: Sequence[str], rows: Iterable[Sequence], filename: str
+) -> FileResponse:
+    """A one-sheet Excel file of `rows` (a write-only workbook never holds the rows in memory)."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.append(list(headers))
+    for row in rows:
+        sheet.append([safe_cell(value) for value in row])
+    return workbook_response(workbook, filename)

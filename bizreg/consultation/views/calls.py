@@ -3,13 +3,10 @@ history, the note edit and the access-logged reveal of a caller's full number. T
 
 from __future__ import annotations
 
-import tempfile
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -24,12 +21,11 @@ from bizreg.consultation.selectors import calls as selectors
 from bizreg.consultation.selectors import hotline as hotline_selectors
 from bizreg.consultation.services import calls as services
 from bizreg.core import services as core_services
-from bizreg.core.excel import safe_cell
+from bizreg.core.excel import safe_cell, workbook_response
 from bizreg.core.models import AccessLog, Authority
 from bizreg.core.scoping import authority_ids_for, default_authority_for
 
 FULL_PERM = "core.view_full_personal_data"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Keyboard shortcuts of the outcome radios (Alt+letter), in CallOutcome order.
 OUTCOME_KEYS = {
     CallOutcome.ANSWERED: "a",
@@ -121,11 +117,8 @@ def call_export(request):
     sheet.append(list(selectors.EXPORT_HEADERS))
     for row in selectors.call_export_rows(queryset, full=full):
         sheet.append([safe_cell(value) for value in row])
-    buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 — FileResponse closes it
-    workbook.save(buffer)
-    buffer.seek(0)
     filename = _("来电记录_%(time)s.xlsx") % {"time": f"{timezone.localtime():%Y%m%d_%H%M%S}"}
-    return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX)
+    return workbook_response(workbook, filename)
 
 
 # --- the fast call log ----------------------------------------------------------------------------------

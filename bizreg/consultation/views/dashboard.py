@@ -4,11 +4,9 @@ planner. Thin: parse the form, ask selectors.metrics and consultation.erlang/sim
 from __future__ import annotations
 
 import datetime as dt
-import io
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import FileResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
@@ -20,13 +18,12 @@ from openpyxl import Workbook
 from bizreg.consultation import erlang, simulation
 from bizreg.consultation.forms.planner import CapacityPlannerForm, DashboardForm
 from bizreg.consultation.selectors import metrics as selectors
-from bizreg.core.excel import safe_cell
+from bizreg.core.excel import safe_cell, workbook_response
 from bizreg.core.metrics_registry import get_metric
 from bizreg.core.scoping import authority_ids_for
 
 VIEW_PERM = "consultation.view_call"
 PLAN_PERM = "consultation.plan_capacity"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The simulation check of the planner: calls per simulated hour, kept small so a page answers in ~1 s.
 SIMULATION_CALLS_PER_HOUR = 20_000
 # Each simulated call scans the lines in order: past this many lines a 24-hour check no longer fits a request.
@@ -286,11 +283,8 @@ def dashboard_export(request):
             ]
         )
 
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    buffer.seek(0)
     filename = _("热线统计_%(first)s_%(last)s.xlsx") % {"first": f"{first:%Y%m%d}", "last": f"{last:%Y%m%d}"}
-    return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX)
+    return workbook_response(workbook, filename)
 
 
 def _period(user, first, last, hotline):

@@ -7,14 +7,12 @@ Everyone with the consultation view permissions reads them (agents see the roste
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -33,11 +31,10 @@ from bizreg.consultation.forms.hotline import (
 )
 from bizreg.consultation.selectors import hotline as selectors
 from bizreg.consultation.services import hotline as services
-from bizreg.core.excel import safe_cell
+from bizreg.core.excel import safe_cell, workbook_response
 from bizreg.core.models import Authority
 from bizreg.core.scoping import authority_ids_for, default_authority_for
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHIFT_EXPORT_MAX_ROWS = 50_000
 
 
@@ -468,11 +465,8 @@ def shift_export(request):
     sheet.append(list(selectors.SHIFT_EXPORT_HEADERS))
     for row in selectors.shift_export_rows(queryset):
         sheet.append([safe_cell(value) for value in row])
-    buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 — FileResponse closes it
-    workbook.save(buffer)
-    buffer.seek(0)
     filename = _("排班表_%(start)s.xlsx") % {"start": f"{start:%Y%m%d}"}
-    return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX)
+    return workbook_response(workbook, filename)
 
 
 urlpatterns: list = [

@@ -4,41 +4,24 @@ Thin: parse, call services.pbx_import / selectors.imports, render."""
 
 from __future__ import annotations
 
-import tempfile
-
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
-from openpyxl import Workbook
 
 from bizreg.consultation.forms.imports import FORMAT_HELP, PbxBatchFilterForm, PbxUploadForm
 from bizreg.consultation.models import PbxImportBatch
 from bizreg.consultation.selectors import imports as selectors
 from bizreg.consultation.services import pbx_import as services
-from bizreg.core.excel import safe_cell
+from bizreg.core.excel import xlsx_response
 from bizreg.core.models import Authority, BackgroundJob
 from bizreg.core.scoping import authority_ids_for, default_authority_for
 
 VIEW_PERM = "consultation.view_pbximportbatch"
 IMPORT_PERM = "consultation.import_pbx"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _workbook_response(title: str, headers, rows, filename: str) -> FileResponse:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
-    sheet.append(list(headers))
-    for row in rows:
-        sheet.append([safe_cell(value) for value in row])
-    buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 — FileResponse closes it
-    workbook.save(buffer)
-    buffer.seek(0)
-    return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX)
 
 
 @login_required
@@ -63,7 +46,7 @@ def batch_export(request):
     filters = form.cleaned_data if form.is_valid() else {}
     rows = selectors.batch_export_rows(selectors.batch_search(user=request.user, filters=filters))
     filename = _("话单导入批次_%(time)s.xlsx") % {"time": f"{timezone.localtime():%Y%m%d_%H%M%S}"}
-    return _workbook_response(_("导入批次"), selectors.EXPORT_HEADERS, rows, filename)
+    return xlsx_response(title=_("导入批次"), headers=selectors.EXPORT_HEADERS, rows=rows, filename=filename)
 
 
 def _authority_for_upload(user, hotline) -> Authority:
@@ -134,8 +117,11 @@ def batch_detail(request, pk: int):
 def batch_errors_export(request, pk: int):
     batch = selectors.batch_for(user=request.user, pk=pk)
     filename = _("话单导入错误_批次%(pk)d.xlsx") % {"pk": batch.pk}
-    return _workbook_response(
-        _("错误明细"), selectors.ERROR_HEADERS, selectors.error_export_rows(batch), filename
+    return xlsx_response(
+        title=_("错误明细"),
+        headers=selectors.ERROR_HEADERS,
+        rows=selectors.error_export_rows(batch),
+        filename=filename,
     )
 
 

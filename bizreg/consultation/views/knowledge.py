@@ -7,7 +7,6 @@ Chinese reason, a role (or the four-eyes rule) that forbids it 403, bad input th
 
 from __future__ import annotations
 
-import tempfile
 from functools import partial
 
 from django.contrib import messages
@@ -32,14 +31,13 @@ from bizreg.consultation.forms.knowledge import (
 from bizreg.consultation.models import ARTICLE_VERSION_WORKFLOW, ArticleVersionState, KnowledgeGap
 from bizreg.consultation.selectors import knowledge as selectors
 from bizreg.consultation.services import knowledge as services
-from bizreg.core.excel import safe_cell
+from bizreg.core.excel import safe_cell, workbook_response
 from bizreg.core.scoping import authority_ids_for, default_authority_for
 from bizreg.core.statemachine import TransitionNotAllowed
 
 VIEW_PERM = "consultation.view_article"
 GAP_PERM = "consultation.view_knowledgegap"
 SYNONYM_PERM = "consultation.view_synonym"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _conflict(request, message: str, back: str):
@@ -56,11 +54,8 @@ def _query_without_page(request) -> str:
 
 
 def _xlsx_response(workbook, name: str) -> FileResponse:
-    buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 — FileResponse closes it
-    workbook.save(buffer)
-    buffer.seek(0)
     filename = f"{name}_{timezone.localtime():%Y%m%d_%H%M%S}.xlsx"
-    return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX)
+    return workbook_response(workbook, filename)
 
 
 # --- list, export, freshness ---------------------------------------------------------------------------

@@ -10,8 +10,6 @@ with the form errors (400).
 
 from __future__ import annotations
 
-import tempfile
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -46,7 +44,7 @@ from bizreg.consultation.selectors import tickets as selectors
 from bizreg.consultation.services import tickets as services
 from bizreg.consultation.services.attachments import attachment_is_servable
 from bizreg.core import services as core_services
-from bizreg.core.excel import safe_cell
+from bizreg.core.excel import safe_cell, workbook_response
 from bizreg.core.masking import mask_person_name, mask_phone
 from bizreg.core.models import AccessLog
 from bizreg.core.scoping import authority_ids_for, default_authority_for
@@ -55,7 +53,6 @@ from bizreg.core.statemachine import TransitionNotAllowed
 VIEW_PERM = "consultation.view_ticket"
 WORK_PERM = "consultation.change_ticket"
 FULL_PERM = "core.view_full_personal_data"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 QUEUE_TABS = ("mine", "new", "open")
 CHANNEL_ICONS = {
     TicketChannel.WEB_CHAT: "chat-dots",
@@ -282,11 +279,8 @@ def ticket_export(request):
                 )
             ]
         )
-    buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 — FileResponse closes it
-    workbook.save(buffer)
-    buffer.seek(0)
     filename = f"{_('在线工单')}_{timezone.localtime():%Y%m%d_%H%M%S}.xlsx"
-    return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX)
+    return workbook_response(workbook, filename)
 
 
 # --- one ticket -----------------------------------------------------------------------------------------

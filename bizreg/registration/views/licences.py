@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterable, Sequence
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from openpyxl import Workbook
 
-from bizreg.core.excel import safe_cell
+from bizreg.core.excel import xlsx_response
 from bizreg.core.models import Authority
 from bizreg.core.scoping import authority_ids_for, default_authority_for
 from bizreg.registration.forms.licences import (
@@ -34,28 +29,12 @@ from bizreg.registration.selectors import licences as selectors
 from bizreg.registration.services import licences as services
 from bizreg.registration.views.documents import safe_next
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MANAGE = "registration.manage_licence_stock"
 PRINT = "registration.print_licence"
 
 
 def export_max_rows() -> int:
     return int(getattr(settings, "REGISTRATION_EXPORT_MAX_ROWS", 200_000))
-
-
-def xlsx_response(
-    *, title: str, headers: Sequence[str], rows: Iterable[Sequence], filename: str
-) -> FileResponse:
-    """A streamed-to-disk Excel file of `rows` (a write-only workbook never holds the rows in memory)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(list(headers))
-    for row in rows:
-        sheet.append([safe_cell(value) for value in row])
-    buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 — FileResponse closes it
-    workbook.save(buffer)
-    buffer.seek(0)
-    return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX)
 
 
 def authority_of(user) -> Authority:

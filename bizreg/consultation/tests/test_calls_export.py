@@ -1,0 +1,48 @@
+"""The call list's Excel export: the filtered calls, numbers masked unless the user may see them whole."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from bizreg.consultation.models import CallOutcome
+from bizreg.consultation.selectors.calls import EXPORT_HEADERS
+from bizreg.consultation.tests.metrics_fixtures import local, make_call, make_hotline
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows(response) -> list[tuple]:
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    return list(sheet.iter_rows(values_only=True))
+
+
+def test_export_holds_the_filtered_calls_with_masked_numbers(
+    authority, other_authority, role_users, client_for
+):
+    hotline = make_hotline(authority)
+    make_call(hotline, offered_at=local(2025, 3, 3, 9), talk=120, resolved=True)
+    make_call(hotline, offered_at=local(2025, 3, 3, 10), outcome=CallOutcome.ABANDONED, wait=30)
+    make_call(make_hotline(other_authority, number="39914116"), offered_at=local(2025, 3, 3, 9))
+
+    rows = _rows(client_for(role_users["hotline_agent"]).get("/consultation/calls/export/?outcome=abandoned"))
+
+    assert rows[0] == EXPORT_HEADERS
+    assert len(rows) == 2  # only this authority's abandoned call
+    number = rows[1][EXPORT_HEADERS.index("来电号码")]
+    assert number != "13812345678" and number.endswith("5678")
+
+
+def test_whole_numbers_need_the_permission(role_users, client_for, authority):
+    make_call(make_hotline(authority), offered_at=local(2025, 3, 3, 9))
+    response = client_for(role_users["hotline_agent"]).get("/consultation/calls/export/?full=1")
+    assert response.status_code == 403
+
+
+def test_a_bad_filter_is_reported_not_exported(role_users, client_for):
+    response = client_for(role_users["hotline_agent"]).get("/consultation/calls/export/?date_from=2025-13-01")
+    assert response.status_code == 302 and "/consultation/calls/" in response["Location"]
