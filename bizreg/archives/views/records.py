@@ -1,0 +1,3 @@
+"""records pages (filled in by the issue-6 work)."""
+
+urlpatterns: list = []

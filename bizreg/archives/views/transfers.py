@@ -1,0 +1,3 @@
+"""transfers pages (filled in by the issue-6 work)."""
+
+urlpatterns: list = []
