@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, dict[str, tuple[str, ...]]] = {
     "qa_retrieval": {"quick": ("sqlite",), "full": ("postgresql", "sqlite")},
     # The goal is stated for PostgreSQL (COPY is its reference); the import path itself runs on both.
     "cdr_import": {"quick": ("postgresql",), "full": ("postgresql",)},
+    "archive_search": {"quick": ("postgresql", "sqlite"), "full": ("postgresql", "sqlite")},
 }
 
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "bizreg.registration",
     "bizreg.performance",
     "bizreg.consultation",
+    "bizreg.archives",
     "bizreg.portal",
 ]
 
@@ -254,6 +255,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "consultation.notify_stale_articles",
         "schedule": crontab(hour=7, minute=0),
     },
+    "archives-remind-overdue-borrows": {
+        "task": "archives.remind_overdue_borrows",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    # Re-hash every stored archive file (DA/T 70 integrity) at night, when the disks are quiet.
+    "archives-fixity-check": {"task": "archives.fixity_check", "schedule": crontab(hour=2, minute=30)},
 }
 (VAR_DIR / "celery").mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")

@@ -18,6 +18,8 @@ urlpatterns = [
     path("consultation/", include("bizreg.consultation.urls")),
     path("portal/consult/", include("bizreg.consultation.public_urls")),
     path("hooks/", include("bizreg.consultation.hook_urls")),
+    path("archives/", include("bizreg.archives.urls")),
+    path("portal/archives/", include("bizreg.archives.public_urls")),
     path("portal/", include("bizreg.portal.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

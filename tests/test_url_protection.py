@@ -36,6 +36,13 @@ PUBLIC_URL_NAMES = {
     "consult_public:csat",
     "consult_hooks:wechat",
     "consult_hooks:webhook",
+    # Archives, public side: the basic-record lookup, the full-file application, its status (reference +
+    # phone, rate-limited) and the time-limited grant viewer (each checks its own token).
+    "archives_public:lookup",
+    "archives_public:apply",
+    "archives_public:status",
+    "archives_public:grant",
+    "archives_public:grant_item",
 }
 
 

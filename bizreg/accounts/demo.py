@@ -45,6 +45,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("officer", "enterprise_officer", "何家豪"),
     DemoUser("finance", "finance_officer", "吴丽华"),
     DemoUser("manager", "manager", "刘建国"),
+    DemoUser("dept", "department_viewer", "罗美玲"),
     DemoUser("admin", None, "系统管理员"),
 )
 DEMO_USER_BY_NAME = {u.username: u for u in DEMO_USERS}

@@ -191,6 +191,74 @@ _CONSULTATION_MANAGER = _CONSULTATION_READ + (
     "consultation.import_pbx",
 )
 
+# --- archives (issue 6) ----------------------------------------------------------------------------------
+# Reading the archive: its files, items, shelves and the trail of who used them.
+_ARCHIVES_READ = (
+    "archives.view_archivefile",
+    "archives.view_archiveitem",
+    "archives.view_shelflocation",
+)
+# The archivist: transfer lists, shelving, borrowing, moved-out lookups and merges, public-notice uploads,
+# queries at the window; the digitization batches they hand over and receive back.
+_ARCHIVIST = _ARCHIVES_READ + (
+    "archives.add_archivefile",
+    "archives.change_archivefile",
+    "archives.add_archiveitem",
+    "archives.change_archiveitem",
+    "archives.add_shelflocation",
+    "archives.change_shelflocation",
+    "archives.shelve_archive",
+    "archives.move_archive",
+    "archives.view_controlled_items",
+    "archives.view_transferlist",
+    "archives.add_transferlist",
+    "archives.change_transferlist",
+    "archives.receive_transferlist",
+    "archives.view_borrowrequest",
+    "archives.add_borrowrequest",
+    "archives.lend_archive",
+    "archives.view_accessrequest",
+    "archives.add_accessrequest",
+    "archives.change_accessrequest",
+    "archives.view_archiveaccesslog",
+    "archives.view_digitizationbatch",
+    "archives.view_scanpage",
+    "archives.view_fixityrun",
+)
+# The contractor's digitization operator: the batches and their pages only (scoped to batches in the
+# selectors); QA of the contractor's own output is theirs, the sampled check is the archivist's too.
+_DIGITIZATION_OPERATOR = (
+    "archives.view_digitizationbatch",
+    "archives.add_digitizationbatch",
+    "archives.change_digitizationbatch",
+    "archives.operate_digitization",
+    "archives.view_scanpage",
+    "archives.change_scanpage",
+    "archives.change_archiveitem",
+)
+# Other departments of the bureau: read-only queries of the e-archive (open and controlled items), every
+# view logged; they may ask to borrow.
+_ARCHIVES_DEPARTMENT = _ARCHIVES_READ + (
+    "archives.view_controlled_items",
+    "archives.view_borrowrequest",
+    "archives.add_borrowrequest",
+)
+_ARCHIVES_MANAGER = _ARCHIVES_READ + (
+    "archives.view_controlled_items",
+    "archives.add_borrowrequest",
+    "archives.sign_transferlist",
+    "archives.view_transferlist",
+    "archives.approve_borrow",
+    "archives.view_borrowrequest",
+    "archives.approve_accessrequest",
+    "archives.view_accessrequest",
+    "archives.view_archiveaccesslog",
+    "archives.view_digitizationbatch",
+    "archives.view_scanpage",
+    "archives.qa_digitization",
+    "archives.view_fixityrun",
+)
+
 ROLES: tuple[Role, ...] = (
     Role(
         "registration_clerk",
@@ -211,13 +279,13 @@ ROLES: tuple[Role, ...] = (
         "archivist",
         gettext_noop("档案人员"),
         gettext_noop("移交清单、数字化批次、上架、借阅、迁出档案查找"),
-        _STAFF_READ + _REGISTRATION_READ,
+        _STAFF_READ + _REGISTRATION_READ + _ARCHIVIST + ("archives.qa_digitization",),
     ),
     Role(
         "digitization_operator",
         gettext_noop("数字化加工人员"),
         gettext_noop("扫描、图像处理、著录标引、质检（外包）"),
-        (),
+        _DIGITIZATION_OPERATOR,
     ),
     Role(
         "hotline_agent",
@@ -260,7 +328,14 @@ ROLES: tuple[Role, ...] = (
         )
         + _REGISTRATION_MANAGER
         + _PERFORMANCE_MANAGER
-        + _CONSULTATION_MANAGER,
+        + _CONSULTATION_MANAGER
+        + _ARCHIVES_MANAGER,
+    ),
+    Role(
+        "department_viewer",
+        gettext_noop("业务部门查询人员"),
+        gettext_noop("其他业务部门：只读查询电子档案、申请借阅"),
+        _STAFF_READ + _ARCHIVES_DEPARTMENT,
     ),
 )
 

@@ -216,6 +216,7 @@ class ArchiveItem(TimeStampedModel):
         choices=DigitizationStatus.choices,
         default=DigitizationStatus.NOT_DIGITIZED,
     )
+    digitized_at = models.DateTimeField("入库时间", null=True, blank=True, db_index=True)
     e_file = models.FileField("电子文件（可检索 PDF）", upload_to="archives/items/%Y/%m/", blank=True)
     e_file_sha256 = models.CharField("SHA-256", max_length=SHA256_LENGTH, blank=True)
     e_file_size = models.PositiveBigIntegerField("文件大小", default=0)
@@ -631,3 +632,6 @@ class FixityRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M}"
+
+
+from bizreg.archives.models_search import ItemSearchDoc  # noqa: E402,F401

@@ -2,7 +2,7 @@
 namespace. The public pages (views.public: the e-archive query on the portal) are mounted under
 /portal/archives/ (public_urls.py)."""
 
-from bizreg.archives.views import access, borrowing, records, transfers
+from bizreg.archives.views import access, borrowing, digitization, records, search, transfers
 
 app_name = "archives"
 
@@ -11,4 +11,6 @@ urlpatterns: list = [
     *transfers.urlpatterns,
     *borrowing.urlpatterns,
     *access.urlpatterns,
+    *digitization.urlpatterns,
+    *search.urlpatterns,
 ]

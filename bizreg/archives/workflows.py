@@ -25,6 +25,15 @@ ARCHIVE = StateMachine(
         # Lending and returning the paper folder happen through a BorrowRequest (BORROW below).
         transition("lend", "借出", [ArchiveStatus.SHELVED], ArchiveStatus.LENT, "archives.lend_archive"),
         transition("return", "归还", [ArchiveStatus.LENT], ArchiveStatus.SHELVED, "archives.lend_archive"),
+        # The folder went to the digitization contractor with a transfer list; counted back, it waits to be
+        # shelved again.
+        transition(
+            "receive_back",
+            "清点返还待上架",
+            [ArchiveStatus.SHELVED],
+            ArchiveStatus.PENDING,
+            "archives.receive_transferlist",
+        ),
         transition(
             "move_out",
             "迁出",

@@ -543,6 +543,6 @@ def _registered(key: str) -> bool:
     return True
 
 
-@register_seeder("performance.year", after=("registration.year", "consultation.year"))
+@register_seeder("performance.year", after=("registration.year", "consultation.year", "archives.year"))
 def seed_performance_year(ctx: DemoContext) -> int:
     return PerformanceYear(ctx).run()

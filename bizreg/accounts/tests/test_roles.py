@@ -18,6 +18,8 @@ DESIGN_ROLES = {
     "enterprise_officer": "企业服务专员",
     "finance_officer": "财务/绩效",
     "manager": "科室负责人",
+    # Issue 6: users of the bureau's other departments query the e-archive read-only through their own role.
+    "department_viewer": "业务部门查询人员",
 }
 
 

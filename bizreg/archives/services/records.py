@@ -29,6 +29,42 @@ from bizreg.archives.services.events import record_event
 from bizreg.core.models import Authority
 
 CATEGORY_CODE = "SS"  # 门类代码: 商事登记
+
+# Registration materials (registration.MaterialRequirement.code) → the item's document type.
+_DOC_TYPE_BY_MATERIAL = {
+    DocType.APPLICATION: (
+        "application",
+        "change_application",
+        "dereg_application",
+        "simple_dereg_application",
+        "filing_application",
+        "migration_in_application",
+        "migration_out_application",
+    ),
+    DocType.ARTICLES: ("articles", "articles_amendment"),
+    DocType.RESOLUTION: ("resolution", "dissolution_resolution", "migration_resolution"),
+    DocType.IDENTITY: ("shareholder_qualification", "liaison_info", "agent_authorization"),
+    DocType.APPOINTMENT: ("officers_appointment", "new_officer_documents"),
+    DocType.PREMISES: ("domicile_proof", "new_domicile_proof", "destination_domicile_proof"),
+    DocType.DEREGISTRATION: (
+        "liquidation_report",
+        "creditor_notice",
+        "tax_clearance",
+        "investor_commitment",
+        "public_notice",
+    ),
+    DocType.MIGRATION: ("migration_letter", "destination_consent"),
+    DocType.LICENCE_COPY: ("licence_return",),
+}
+DOC_TYPE_BY_MATERIAL: dict[str, str] = {
+    code: doc_type for doc_type, codes in _DOC_TYPE_BY_MATERIAL.items() for code in codes
+}
+
+
+def doc_type_for_material(code: str) -> str:
+    return DOC_TYPE_BY_MATERIAL.get(code, DocType.OTHER)
+
+
 _CODE_ATTEMPTS = 5
 
 
@@ -44,8 +80,10 @@ def archive_code(*, fonds: str, year: int, retention: str, organization: str, se
     return f"{fonds}-{CATEGORY_CODE}·{year}-{retention}-{organization}-{serial:04d}"
 
 
-def item_code(archive: ArchiveFile, item_number: int) -> str:
-    return f"{archive.archival_code}-{item_number:04d}"
+def item_code(archive: ArchiveFile | str, item_number: int) -> str:
+    """An item's 档号 from its archive (or the archive's 档号) and its 件号."""
+    code = archive if isinstance(archive, str) else archive.archival_code
+    return f"{code}-{item_number:04d}"
 
 
 def archive_for_enterprise(*, enterprise, actor, year: int | None = None, reason: str = "") -> ArchiveFile:
@@ -156,13 +194,15 @@ def item_add(
         errors["open_status"] = ["开放标识无效。"]
     if source not in ItemSource.values:
         errors["source"] = ["来源无效。"]
-    if archive.status == ArchiveStatus.MOVED_OUT:
-        errors["archive"] = ["该档案已迁出或已合并，不能再添加档案件。"]
     if errors:
         raise ValidationError(errors)
     for _attempt in range(_CODE_ATTEMPTS):
         try:
             with transaction.atomic():
+                # Re-read under lock: the caller's copy may predate a move-out or merge.
+                archive = ArchiveFile.objects.select_for_update().get(pk=archive.pk)
+                if archive.status == ArchiveStatus.MOVED_OUT:
+                    raise ValidationError({"archive": ["该档案已迁出或已合并，不能再添加档案件。"]})
                 number = (archive.items.aggregate(n=Max("item_number"))["n"] or 0) + 1
                 item = ArchiveItem(
                     archive=archive,

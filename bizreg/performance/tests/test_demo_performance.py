@@ -41,6 +41,7 @@ WIRED = {
     "2": "consultation.hotline_answer_rate",
     "3": "registration.info_entries_and_guidance",
     "4": "registration.licence_usage_rate",
+    "6": "archives.query_service_rate",
     "7": "consultation.hotline_completion_rate",
 }
 

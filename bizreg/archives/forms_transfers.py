@@ -1,0 +1,117 @@
+"""Forms of the transfer-list and borrowing pages. They parse input; the rules are the services'."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+from bizreg.archives.models import BorrowKind, BorrowState, TransferEntry, TransferState
+from bizreg.enterprises.forms import BootstrapMixin
+
+
+class ServiceErrorsMixin:
+    """Puts a service's ValidationError on the matching field (the rest above the form)."""
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        if not hasattr(exc, "error_dict"):
+            for message in exc.messages:
+                self.add_error(None, message)
+            return
+        for name, errors in exc.error_dict.items():
+            target = name if name in self.fields and name != NON_FIELD_ERRORS else None
+            for error in errors:
+                self.add_error(target, error.message % error.params if error.params else error.message)
+
+
+_DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class TransferFilterForm(BootstrapMixin, forms.Form):
+    q = forms.CharField(label="清单编号/企业/业务编号", required=False, max_length=60)
+    state = forms.ChoiceField(
+        label="状态", required=False, choices=[("", "全部")] + list(TransferState.choices)
+    )
+    date_from = forms.DateField(label="编制日期起", required=False, widget=_DATE)
+    date_to = forms.DateField(label="编制日期止", required=False, widget=_DATE)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", "截止日期不能早于起始日期。")
+        return data
+
+
+class TransferBuildForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):
+    title = forms.CharField(label="说明", required=False, max_length=200)
+    period_start = forms.DateField(label="业务起始日期", required=False, widget=_DATE)
+    period_end = forms.DateField(label="业务截止日期", required=False, widget=_DATE)
+    case_ids = forms.TypedMultipleChoiceField(
+        label="业务（不选则移交该期间全部已办结业务）",
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["case_ids"].choices = [
+            (c.pk, f"{c.number} {c.get_case_type_display()} {c.enterprise_name}（{c.get_state_display()}）")
+            for c in candidates
+        ]
+        self.fields["case_ids"].widget.attrs["class"] = "form-check-input"
+
+
+class ContractorForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):
+    contractor = forms.CharField(label="扫描加工单位", max_length=100)
+
+
+class ReasonForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):
+    reason = forms.CharField(label="理由", max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, required: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = required
+
+
+class ReceiveForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):
+    """One count field and one note field per paper entry of the list."""
+
+    def __init__(self, *args, entries: list[TransferEntry], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.entries = entries
+        for entry in entries:
+            self.fields[f"returned_{entry.pk}"] = forms.IntegerField(
+                label=f"{entry.case.number} 返还件数", min_value=0, initial=entry.present_items
+            )
+            self.fields[f"note_{entry.pk}"] = forms.CharField(
+                label=f"{entry.case.number} 清点说明", required=False, max_length=300
+            )
+
+    def rows(self):
+        return [(e, self[f"returned_{e.pk}"], self[f"note_{e.pk}"]) for e in self.entries]
+
+    def counts(self) -> dict[int, tuple[int, str]]:
+        data = self.cleaned_data
+        return {e.pk: (data[f"returned_{e.pk}"], data.get(f"note_{e.pk}", "")) for e in self.entries}
+
+
+# --- borrowing ------------------------------------------------------------------------------------------
+
+
+class BorrowRequestForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):
+    kind = forms.ChoiceField(label="借阅方式", choices=BorrowKind.choices)
+    department = forms.CharField(label="借阅部门", max_length=100)
+    purpose = forms.CharField(label="用途", max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
+    # The 1–30 day rule is the service's; the form only reads a whole number.
+    requested_days = forms.IntegerField(label="借阅天数", initial=7)
+
+
+class BorrowFilterForm(BootstrapMixin, forms.Form):
+    state = forms.ChoiceField(
+        label="状态", required=False, choices=[("", "全部")] + list(BorrowState.choices)
+    )
+    kind = forms.ChoiceField(label="方式", required=False, choices=[("", "全部")] + list(BorrowKind.choices))
+
+
+class ArchiveLookupForm(BootstrapMixin, forms.Form):
+    q = forms.CharField(label="档号/企业名称/统一社会信用代码", required=False, max_length=60)

@@ -1,0 +1,345 @@
+"""Full-text search of the e-archive for staff (bizreg.archives.search describes tokens and queries).
+
+Scope and visibility are terms of the one full-text query (facet tokens): the user's authorities, open
+items only without archives.view_controlled_items, never 内部 items for a department viewer. The rows of
+the page are checked once more against their current columns, so an item whose index is stale never
+shows more than its row allows.
+
+Ranking window: the query collects the newest RESULT_WINDOW matches (highest item id first, an index
+walk the engine stops early) and ranks those — bm25 on SQLite, ts_rank on PostgreSQL. A query matching
+fewer items is ranked over all of them; a broader one says so and asks for more terms or a filter, so
+the cost of a query never grows with the size of the archive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.urls import NoReverseMatch, reverse
+from django.utils.safestring import SafeString, mark_safe
+
+from bizreg.accounts.roles import role_codes_for
+from bizreg.archives import search
+from bizreg.archives.models import (
+    ArchiveItem,
+    ArchiveStatus,
+    Classification,
+    DigitizationStatus,
+    DocType,
+    ItemSource,
+    OpenStatus,
+    ScanPage,
+)
+from bizreg.core.scoping import authority_ids_for
+
+PAGE_SIZE = 25
+RESULT_WINDOW = 1000
+SEARCH_PERM = "archives.view_archiveitem"
+CONTROLLED_PERM = "archives.view_controlled_items"
+MIN_YEAR, MAX_YEAR = 1949, 2100
+# Roles that see 内部 items when they hold the controlled-items permission; a department viewer does not.
+_INTERNAL_ROLES = frozenset({"archivist", "manager"})
+
+_HIT_FIELDS = (
+    "archive",
+    "archival_code",
+    "doc_type",
+    "title",
+    "doc_date",
+    "doc_number",
+    "open_status",
+    "classification",
+    "source",
+    "text",
+    "archive__authority",
+    "archive__enterprise_name",
+    "archive__uscc",
+    "archive__archival_code",
+)
+FILTER_KEYS = ("doc_type", "year_from", "year_to", "status", "uscc", "source", "digitization")
+
+
+@dataclass
+class SearchHit:
+    item: ArchiveItem
+    score: float
+    snippet: SafeString
+    page_number: int | None
+    url: str
+
+
+@dataclass
+class SearchPage:
+    query: search.ParsedQuery
+    hits: list[SearchHit] = field(default_factory=list)
+    total: int = 0
+    capped: bool = False  # more matches than RESULT_WINDOW
+    number: int = 1
+    page_size: int = PAGE_SIZE
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        return self.query.message
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.num_pages > 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+_ID_MARK = 987654321
+
+
+def item_url_maker():
+    """item id, page number → the item's page opened at the page image of the hit (the records pages own
+    the route; "" while they have none). The route is reversed once per result page, not per hit."""
+    try:
+        pattern = reverse("archives:item_detail", args=[_ID_MARK])
+    except NoReverseMatch:
+        return lambda item_id, page_number: ""
+
+    def make(item_id: int, page_number: int | None) -> str:
+        url = pattern.replace(str(_ID_MARK), str(item_id))
+        return f"{url}?page={page_number}" if page_number else url
+
+    return make
+
+
+def clean_filters(filters: dict | None) -> dict:
+    """Validated filters (unknown keys ignored, blanks dropped); ValidationError per bad field."""
+    filters = {k: v for k, v in (filters or {}).items() if k in FILTER_KEYS and v not in (None, "")}
+    errors: dict[str, list[str]] = {}
+    choices = {
+        "doc_type": DocType.values,
+        "status": ArchiveStatus.values,
+        "source": ItemSource.values,
+        "digitization": DigitizationStatus.values,
+    }
+    for key, allowed in choices.items():
+        if key in filters and filters[key] not in allowed:
+            errors[key] = ["选项无效。"]
+    for key in ("year_from", "year_to"):
+        if key in filters:
+            try:
+                filters[key] = int(filters[key])
+            except (TypeError, ValueError):
+                errors[key] = ["请输入年份（四位数字）。"]
+                continue
+            if not MIN_YEAR <= filters[key] <= MAX_YEAR:
+                errors[key] = [f"年份应在 {MIN_YEAR}–{MAX_YEAR} 之间。"]
+    if not errors and filters.get("year_from", MIN_YEAR) > filters.get("year_to", MAX_YEAR):
+        errors["year_to"] = ["截止年份不能早于起始年份。"]
+    if "uscc" in filters:
+        uscc = search.compact(str(filters["uscc"])).upper()
+        if len(uscc) != 18:
+            errors["uscc"] = ["统一社会信用代码应为 18 位。"]
+        filters["uscc"] = uscc
+    if errors:
+        raise ValidationError(errors)
+    return filters
+
+
+def _visibility(user) -> tuple[list[list[str]], list[str], dict]:
+    """(required facet groups, excluded facets, row checks) for what this user may find."""
+    required: list[list[str]] = []
+    excluded: list[str] = []
+    checks: dict = {}
+    if user.is_superuser:
+        return required, excluded, checks
+    authority_ids = authority_ids_for(user)
+    required.append([search.facet("a", a) for a in authority_ids])
+    checks["authority_ids"] = set(authority_ids)
+    if not user.has_perm(CONTROLLED_PERM):
+        required.append([search.facet("os", OpenStatus.OPEN)])
+        excluded.append(search.facet("cl", Classification.INTERNAL))
+        checks["open_only"] = checks["no_internal"] = True
+    elif not _INTERNAL_ROLES.intersection(role_codes_for(user)):
+        excluded.append(search.facet("cl", Classification.INTERNAL))
+        checks["no_internal"] = True
+    return required, excluded, checks
+
+
+def _filter_facets(filters: dict) -> list[list[str]]:
+    required: list[list[str]] = []
+    for key, name in (("doc_type", "dt"), ("source", "src"), ("digitization", "dg"), ("uscc", "e")):
+        if key in filters:
+            required.append([search.facet(name, filters[key])])
+    if "year_from" in filters or "year_to" in filters:
+        first = filters.get("year_from", MIN_YEAR)
+        last = filters.get("year_to", dt.date.today().year + 1)
+        required.append([search.facet("y", year) for year in range(first, last + 1)])
+    return required
+
+
+def _where(status: str | None) -> str:
+    """The WHERE clause of both steps: the full-text match, and the archive's status when filtered (the
+    one filter that is not a facet: it changes with every loan, too often to reindex the items)."""
+    if connection.vendor == "postgresql":
+        row, match = "d.item_id", "d.search_vector @@ to_tsquery('simple', %s)"
+    else:
+        row, match = "archives_itemsearch_fts.rowid", "archives_itemsearch_fts MATCH %s"
+    if not status:
+        return match
+    return (
+        f"{match} AND EXISTS (SELECT 1 FROM archives_archiveitem i JOIN archives_archivefile a"
+        f" ON a.id = i.archive_id WHERE i.id = {row} AND a.status = %s)"
+    )
+
+
+def _window(expression: search.Expression, status: str | None) -> list[int]:
+    """Ids of the newest matches, at most RESULT_WINDOW + 1 (one more tells "there are more")."""
+    params = [expression.match] + ([status] if status else []) + [RESULT_WINDOW + 1]
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT d.item_id FROM archives_itemsearchdoc d WHERE {_where(status)} "
+            "ORDER BY d.item_id DESC LIMIT %s"
+        )
+    else:
+        sql = f"SELECT rowid FROM archives_itemsearch_fts WHERE {_where(status)} ORDER BY rowid DESC LIMIT %s"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _ranked(
+    expression: search.Expression, window: list[int], offset: int, limit: int
+) -> list[tuple[int, float]]:
+    """[(item id, score)] of one page of the window, best first, scored on the user's terms only: the
+    facet terms (authority, filters) already chose the window, and scoring them would make the engine
+    count every row holding them (bm25's document frequencies), which is most of the archive."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT d.item_id, ts_rank(d.search_vector, to_tsquery('simple', %s)) AS score "
+                "FROM archives_itemsearchdoc d WHERE d.item_id = ANY(%s) "
+                "ORDER BY score DESC, d.item_id DESC LIMIT %s OFFSET %s",
+                [expression.rank, window, limit, offset],
+            )
+            return [(row[0], float(row[1])) for row in cursor.fetchall()]
+    # FTS5 takes the rowid range but not a list: rank the user's matches in the window's id range (bm25 is
+    # lower for better matches) and keep the window's own rows.
+    members = set(window)
+    page: list[tuple[int, float]] = []
+    skipped = 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rowid, rank FROM archives_itemsearch_fts WHERE archives_itemsearch_fts MATCH %s "
+            "AND rowid >= %s ORDER BY rank, rowid DESC",
+            [expression.rank, window[-1]],
+        )
+        for rowid, rank in cursor:
+            if rowid not in members:
+                continue
+            if skipped < offset:
+                skipped += 1
+                continue
+            page.append((rowid, -float(rank)))
+            if len(page) >= limit:
+                break
+    return page
+
+
+def _row_allowed(item: ArchiveItem, checks: dict) -> bool:
+    if "authority_ids" in checks and item.archive.authority_id not in checks["authority_ids"]:
+        return False
+    if checks.get("open_only") and item.open_status != OpenStatus.OPEN:
+        return False
+    return not (checks.get("no_internal") and item.classification == Classification.INTERNAL)
+
+
+def archive_search(
+    *, user, query: str, filters: dict | None = None, page: int | str | None = 1, page_size: int = PAGE_SIZE
+) -> SearchPage:
+    """One page of the items matching `query` (all terms; "quoted" phrases adjacent) and `filters`
+    that `user` may see, best first, each with a highlighted snippet and the page of its first hit."""
+    if not user.is_authenticated or not user.has_perm(SEARCH_PERM):
+        raise PermissionDenied("您没有检索电子档案的权限。")
+    filters = clean_filters(filters)
+    parsed = search.parse_query(query)
+    result = SearchPage(query=parsed, page_size=page_size)
+    if parsed.truncated:
+        result.notices.append(
+            f"检索词过长，已截取前 {search.MAX_QUERY_CHARS} 个字符、最多 {search.MAX_QUERY_TERMS} 个词。"
+        )
+    if parsed.is_empty:
+        return result
+    required, excluded, checks = _visibility(user)
+    if any(not group for group in required):
+        return result  # a user with no authority sees nothing
+    required += _filter_facets(filters)
+    expression = search.build_expression(
+        parsed.clauses, required=required, excluded=excluded, vendor=connection.vendor
+    )
+    try:
+        number = max(1, int(page or 1))
+    except (TypeError, ValueError):
+        number = 1
+    # The window first (it is the count), then the page clamped into it.
+    window = _window(expression, filters.get("status"))
+    result.total = min(len(window), RESULT_WINDOW)
+    result.capped = len(window) > RESULT_WINDOW
+    if result.capped:
+        result.notices.append(
+            f"命中超过 {RESULT_WINDOW} 件，仅在最新的 {RESULT_WINDOW} 件中排序显示；请增加检索词或筛选条件。"
+        )
+    if not result.total:
+        return result
+    result.number = min(number, result.num_pages)
+    rows = _ranked(expression, window[:RESULT_WINDOW], (result.number - 1) * page_size, page_size)
+    result.hits = _hits(rows, parsed.needles, checks)
+    return result
+
+
+def _hits(rows: list[tuple[int, float]], needles: list[str], checks: dict) -> list[SearchHit]:
+    ids = [item_id for item_id, _score in rows]
+    # Only what a hit shows and checks: the result page stays cheap however wide the item rows grow.
+    items = ArchiveItem.objects.select_related("archive").only(*_HIT_FIELDS).in_bulk(ids)
+    pages: dict[int, list[str]] = {}
+    scanned = [i for i in ids if i in items and items[i].source != ItemSource.BORN_DIGITAL]
+    for item_id, text in (
+        ScanPage.objects.filter(item_id__in=scanned)
+        .order_by("item_id", "sequence")
+        .values_list("item_id", "ocr_text")
+    ):
+        pages.setdefault(item_id, []).append(text)
+    hits = []
+    item_url = item_url_maker()
+    for item_id, score in rows:
+        item = items.get(item_id)
+        if item is None or not _row_allowed(item, checks):
+            continue
+        page_number = search.first_hit_page(pages.get(item_id, ()), needles)
+        hits.append(
+            SearchHit(
+                item=item,
+                score=score,
+                snippet=mark_safe(search.snippet(item.text, needles, title=item.title)),  # noqa: S308 — escaped
+                page_number=page_number,
+                url=item_url(item_id, page_number),
+            )
+        )
+    return hits
