@@ -45,6 +45,9 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".tif,.tiff,.jpg,.jpeg,.png,.pdf"}))
+        # An empty file among good ones is refused by intake with its reason; the form must not drop
+        # the whole upload for it.
+        kwargs.setdefault("allow_empty_file", True)
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):

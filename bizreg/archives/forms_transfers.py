@@ -3,25 +3,9 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from bizreg.archives.models import BorrowKind, BorrowState, TransferEntry, TransferState
-from bizreg.enterprises.forms import BootstrapMixin
-
-
-class ServiceErrorsMixin:
-    """Puts a service's ValidationError on the matching field (the rest above the form)."""
-
-    def add_service_errors(self, exc: ValidationError) -> None:
-        if not hasattr(exc, "error_dict"):
-            for message in exc.messages:
-                self.add_error(None, message)
-            return
-        for name, errors in exc.error_dict.items():
-            target = name if name in self.fields and name != NON_FIELD_ERRORS else None
-            for error in errors:
-                self.add_error(target, error.message % error.params if error.params else error.message)
-
+from bizreg.enterprises.forms import BootstrapMixin, ServiceErrorsMixin
 
 _DATE = forms.DateInput(attrs={"type": "date"})
 

@@ -26,6 +26,7 @@ from bizreg.archives.models import AccessState
 from bizreg.archives.selectors import access as selectors
 from bizreg.archives.selectors.events import events_of
 from bizreg.archives.services import access as services
+from bizreg.archives.views.common import conflict
 from bizreg.core.excel import xlsx_response
 from bizreg.core.masking import mask_id_number, mask_person_name, mask_phone
 from bizreg.core.statemachine import TransitionNotAllowed
@@ -34,10 +35,6 @@ VIEW_PERM = "archives.view_accessrequest"
 APPROVE_PERM = "archives.approve_accessrequest"
 SERVE_PERM = "archives.change_accessrequest"
 FIXITY_PERM = "archives.view_fixityrun"
-
-
-def _conflict(request, message: str, back: str):
-    return render(request, "archives/conflict.html", {"message": message, "back": back}, status=409)
 
 
 def _filters(request) -> tuple[AccessFilterForm, dict]:
@@ -122,7 +119,7 @@ def access_decide(request, pk: int):
             services.access_reject(access_request=access, actor=request.user, reason=reason)
             messages.success(request, _("已作出不批准决定。"))
     except TransitionNotAllowed as exc:
-        return _conflict(request, str(exc), back)
+        return conflict(request, str(exc), back)
     except ValidationError as exc:
         context = _detail_context(request, access)
         context["decision_form"] = form
@@ -142,15 +139,15 @@ def access_serve(request, pk: int):
     back = reverse("archives:access_detail", args=[access.pk])
     form = GrantForm(request.POST)
     if not form.is_valid():
-        return _conflict(request, _("调阅有效期应为 1–30 天。"), back)
+        return conflict(request, _("调阅有效期应为 1–30 天。"), back)
     try:
         access, token = services.access_serve(
             access_request=access, actor=request.user, days=form.cleaned_data["days"]
         )
     except TransitionNotAllowed as exc:
-        return _conflict(request, str(exc), back)
+        return conflict(request, str(exc), back)
     except ValidationError as exc:
-        return _conflict(request, " ".join(exc.messages), back)
+        return conflict(request, " ".join(exc.messages), back)
     link = request.build_absolute_uri(reverse("archives_public:grant", args=[token]))
     return render(
         request,

@@ -29,12 +29,6 @@ from bizreg.core.statemachine import TransitionNotAllowed
 VIEW = "archives.view_borrowrequest"
 
 
-def _query(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
 def _require_staff(user) -> None:
     if not selectors.sees_all(user):
         raise PermissionDenied("您的角色无权查看此页面。")

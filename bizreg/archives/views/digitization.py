@@ -31,6 +31,7 @@ from bizreg.archives.models import BatchState
 from bizreg.archives.selectors import digitization as selectors
 from bizreg.archives.selectors.events import events_of
 from bizreg.archives.services import digitization as services
+from bizreg.archives.views.common import conflict, query_without_page
 from bizreg.core.excel import xlsx_response
 from bizreg.core.models import BackgroundJob
 from bizreg.core.scoping import default_authority_for
@@ -39,16 +40,6 @@ from bizreg.core.statemachine import TransitionNotAllowed
 VIEW_PERM = "archives.view_digitizationbatch"
 OPERATE_PERM = "archives.operate_digitization"
 QA_PERM = "archives.qa_digitization"
-
-
-def _conflict(request, message: str, back: str):
-    return render(request, "archives/conflict.html", {"message": message, "back": back}, status=409)
-
-
-def _query_without_page(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 @login_required
@@ -61,7 +52,7 @@ def batch_list(request):
     return render(
         request,
         "archives/digitization/list.html",
-        {"form": form, "page": page, "query": _query_without_page(request)},
+        {"form": form, "page": page, "query": query_without_page(request)},
     )
 
 
@@ -147,7 +138,7 @@ def batch_upload(request, pk: int):
     try:
         result = services.batch_add_scans(batch=batch, actor=request.user, files=files)
     except ValidationError as exc:
-        return _conflict(request, " ".join(exc.messages), back)
+        return conflict(request, " ".join(exc.messages), back)
     if result.pages_added:
         messages.success(
             request,
@@ -167,9 +158,9 @@ def _batch_step(request, pk: int, step):
     try:
         outcome = step(batch, reason)
     except TransitionNotAllowed as exc:
-        return _conflict(request, str(exc), back)
+        return conflict(request, str(exc), back)
     except ValidationError as exc:
-        return _conflict(request, " ".join(exc.messages), back)
+        return conflict(request, " ".join(exc.messages), back)
     if isinstance(outcome, str):
         messages.success(request, outcome)
     return redirect(back)
@@ -258,7 +249,7 @@ def page_qa(request, pk: int):
             note=form.cleaned_data["note"],
         )
     except TransitionNotAllowed as exc:
-        return _conflict(request, str(exc), back)
+        return conflict(request, str(exc), back)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(back)

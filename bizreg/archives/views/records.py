@@ -31,6 +31,7 @@ from bizreg.archives.services import items as item_services
 from bizreg.archives.services import moves, shelving, uploads
 from bizreg.archives.services.access_log import log_access
 from bizreg.archives.services.items import DESCRIPTION_FIELDS
+from bizreg.archives.views.common import conflict
 from bizreg.core.excel import xlsx_response
 from bizreg.core.scoping import default_authority_for
 from bizreg.core.statemachine import TransitionNotAllowed
@@ -38,10 +39,6 @@ from bizreg.core.statemachine import TransitionNotAllowed
 VIEW = "archives.view_archivefile"
 VIEW_ITEM = "archives.view_archiveitem"
 VIEW_SHELF = "archives.view_shelflocation"
-
-
-def conflict(request, message: str, back_url: str = ""):
-    return render(request, "archives/conflict.html", {"message": message, "back": back_url}, status=409)
 
 
 def _who(user) -> str:
@@ -359,39 +356,33 @@ def shelf_list(request):
 @permission_required([VIEW_SHELF, "archives.add_shelflocation"], raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def shelf_new(request):
-    form = ShelfForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            shelf = shelving.shelf_create(
-                authority=default_authority_for(request.user), actor=request.user, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, f"已登记库位 {shelf.label}。")
-            return redirect("archives:shelf_list")
-    return render(
-        request,
-        "archives/records/shelf_form.html",
-        {"form": form, "shelf": None},
-        status=400 if request.method == "POST" else 200,
-    )
+    return _shelf_form(request, None)
 
 
 @login_required
 @permission_required([VIEW_SHELF, "archives.change_shelflocation"], raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def shelf_edit(request, pk: int):
-    shelf = selectors.shelf_for(user=request.user, pk=pk)
-    initial = {name: getattr(shelf, name) for name in ShelfForm.base_fields}
+    return _shelf_form(request, selectors.shelf_for(user=request.user, pk=pk))
+
+
+def _shelf_form(request, shelf):
+    """A new shelf layer (shelf None) or the edit of one: the same form, the service differs."""
+    initial = {name: getattr(shelf, name) for name in ShelfForm.base_fields} if shelf else None
     form = ShelfForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            shelf = shelving.shelf_update(shelf=shelf, actor=request.user, **form.cleaned_data)
+            if shelf is None:
+                saved = shelving.shelf_create(
+                    authority=default_authority_for(request.user), actor=request.user, **form.cleaned_data
+                )
+            else:
+                saved = shelving.shelf_update(shelf=shelf, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
-            messages.success(request, f"已保存库位 {shelf.label}。")
+            verb = "登记" if shelf is None else "保存"
+            messages.success(request, f"已{verb}库位 {saved.label}。")
             return redirect("archives:shelf_list")
     return render(
         request,

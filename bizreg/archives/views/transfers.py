@@ -21,15 +21,12 @@ from bizreg.archives.forms_transfers import (
 from bizreg.archives.selectors import transfers as selectors
 from bizreg.archives.selectors.events import events_of
 from bizreg.archives.services import transfers as services
+from bizreg.archives.views.common import conflict
 from bizreg.core.excel import workbook_response
 from bizreg.core.scoping import default_authority_for
 from bizreg.core.statemachine import TransitionNotAllowed
 
 VIEW = "archives.view_transferlist"
-
-
-def conflict(request, message: str, back_url: str = ""):
-    return render(request, "archives/conflict.html", {"message": message, "back": back_url}, status=409)
 
 
 @login_required
