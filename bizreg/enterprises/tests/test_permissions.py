@@ -22,7 +22,15 @@ from bizreg.enterprises.tests.conftest import next_uscc
 pytestmark = pytest.mark.django_db
 
 ALL = {role.code for role in ROLES}
-STAFF = {"registration_clerk", "archivist", "hotline_agent", "investigator", "enterprise_officer", "manager"}
+STAFF = {
+    "registration_clerk",
+    "archivist",
+    "hotline_agent",
+    "investigator",
+    "enterprise_officer",
+    "manager",
+    "department_viewer",  # other departments of the bureau look enterprises up read-only
+}
 CLERK = {"registration_clerk"}
 LOCKERS = {"registration_clerk", "investigator"}
 EXPORTERS = {"registration_clerk", "enterprise_officer", "manager"}

@@ -196,16 +196,16 @@ def test_lint_flags_the_seeds_qualitative_indicators(project, seed_indicators):
     findings = services.lint_project(project)
     flagged = {f.indicator.code for f in findings if f.severity in ("error", "warning")}
     assert {"5", "8", "9", "10"} <= flagged
-    assert not flagged & {"1", "2", "3", "4", "7"}
+    assert not flagged & {"1", "2", "3", "4", "6", "7"}
     codes_of_8 = {f.code for f in findings if f.indicator.code == "8"}
     assert {"unmeasurable", "qualitative_could_be_numeric", "no_data_source"} <= codes_of_8
     suggestion = next(
         f.message for f in findings if f.indicator.code == "8" and f.code == "qualitative_could_be_numeric"
     )
     assert "registration.processing_time_yoy_change" in suggestion
-    # Keys of modules not built yet (archives) are a manual-mode notice, not an error.
+    # Every seed indicator's key is published now (archives measures 6): no unregistered-key notice.
     notices = {f.indicator.code for f in findings if f.code == "unregistered_key"}
-    assert notices == {"6"}
+    assert notices == set()
 
 
 def test_lint_manual_value_without_evidence(project, officer):
@@ -226,12 +226,12 @@ def test_wiring_sets_registered_keys_only(project, officer, seed_indicators):
     wired = services.wire_published_metrics(project=project, actor=officer)
     # 10 (满意度, qualitative) by the label of consultation.satisfaction_rate: the measured rate is the
     # evaluator's evidence, the tier stays a person's judgement.
-    assert {i.code for i in wired} == {"1", "2", "3", "4", "7", "10"}
+    assert {i.code for i in wired} == {"1", "2", "3", "4", "6", "7", "10"}
     keys = dict(Indicator.objects.filter(project=project).values_list("code", "metric_key"))
     assert keys["10"] == "consultation.satisfaction_rate"
     assert keys["1"] == "registration.business_volume"
     assert keys["2"] == "consultation.hotline_answer_rate"
-    assert keys["6"] == ""  # archives is not built yet: stays manual
+    assert keys["6"] == "archives.query_service_rate"
     assert keys["5"] == ""
 
 
@@ -441,8 +441,8 @@ def test_monthly_snapshots_month_and_ytd(
     _record(authority, clerk, at(dt.date(2023, 3, 1), 0, 0))  # March: not in February
     _record(other_authority, clerk, at(dt.date(2023, 2, 10)))  # another authority's record
     snapshots = services.take_monthly_snapshots(project, dt.date(2023, 2, 1))
-    # Metric-key indicators whose module is registered: 1, 2, 3, 4, 7.
-    assert {s.indicator.code for s in snapshots} == {"1", "2", "3", "4", "7"}
+    # Metric-key indicators whose module is registered: 1, 2, 3, 4, 6, 7.
+    assert {s.indicator.code for s in snapshots} == {"1", "2", "3", "4", "6", "7"}
     feb = MonthlySnapshot.objects.get(indicator=seed_indicators["3"], month=dt.date(2023, 2, 1))
     assert (feb.month_value, feb.ytd_value) == (Decimal(2), Decimal(4))
     services.take_monthly_snapshots(project, dt.date(2023, 2, 1))  # idempotent
@@ -459,8 +459,8 @@ def test_snapshot_outside_the_year_is_empty(project, seed_indicators):
 def test_celery_task_snapshots_active_projects(project, seed_indicators, celery_eager):
     from bizreg.performance.tasks import monthly_snapshots
 
-    assert monthly_snapshots.delay(month="2023-05").get() == 5
-    assert MonthlySnapshot.objects.filter(month=dt.date(2023, 5, 1)).count() == 5
+    assert monthly_snapshots.delay(month="2023-05").get() == 6
+    assert MonthlySnapshot.objects.filter(month=dt.date(2023, 5, 1)).count() == 6
 
 
 def test_command_rejects_a_bad_month(project):
