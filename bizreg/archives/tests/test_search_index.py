@@ -18,10 +18,19 @@ pytestmark = pytest.mark.django_db
 
 
 def _fts_ids(match: str) -> set[int]:
+    """Items the database's own full-text index finds for one quoted term (FTS5 on SQLite, the tsvector
+    column on PostgreSQL) — what the triggers / generated column keep in step with ItemSearchDoc."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT rowid FROM archives_itemsearch_fts WHERE archives_itemsearch_fts MATCH %s", [match]
-        )
+        if connection.vendor == "postgresql":
+            term = match.strip('"').replace("'", "''")
+            cursor.execute(
+                "SELECT item_id FROM archives_itemsearchdoc WHERE search_vector @@ to_tsquery('simple', %s)",
+                [f"'{term}'"],
+            )
+        else:
+            cursor.execute(
+                "SELECT rowid FROM archives_itemsearch_fts WHERE archives_itemsearch_fts MATCH %s", [match]
+            )
         return {row[0] for row in cursor.fetchall()}
 
 
