@@ -187,11 +187,12 @@ def test_overdue_reminder_once_a_day(shelved, department_viewer, archivist, mana
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     department_viewer.email = "viewer@example.gov.cn"
     department_viewer.save()
-    lent_at = timezone.now() - dt.timedelta(days=10)
+    # Noon local time: "once a day" counts calendar days, so a run near midnight must not cross one.
+    now = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+    lent_at = now - dt.timedelta(days=10)
     borrow = services.borrow_lend(
         borrow=approved(shelved, department_viewer, manager, days=3), actor=archivist, now=lent_at
     )
-    now = timezone.now()
     assert services.remind_overdue_borrows(now=now) == 1
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["viewer@example.gov.cn"]
