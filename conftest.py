@@ -69,3 +69,20 @@ def celery_eager(settings):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium through Playwright, for the browser tests (bizreg.testing.browser)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from bizreg.testing.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DEFAULT_TIMEOUT_MS
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()

@@ -8,24 +8,12 @@ artifacts under artifacts/browser/.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
+from bizreg.testing.browser import ARTIFACTS, new_page
 from bizreg.testing.factories import TEST_PASSWORD, EnterpriseFactory, UserFactory
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 # serialized_rollback: the roles (groups) and streets come from data migrations that a transactional
 # flush would remove for the tests after this one.
@@ -37,17 +25,8 @@ pytestmark = [
 
 
 @pytest.fixture
-def page():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1366, "height": 860}, locale="zh-CN")
-        context.set_default_timeout(15_000)
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
+def page(browser):
+    return new_page(browser, viewport=(1366, 860))
 
 
 def _sign_in(page, base_url: str, username: str) -> None:

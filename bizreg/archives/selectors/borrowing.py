@@ -101,6 +101,8 @@ def archive_for_request(*, user, pk: Any) -> ArchiveFile:
 
 def register_search(*, user, filters: Mapping[str, Any]) -> QuerySet[BorrowRequest]:
     qs = borrows_visible_to(user)
+    if filters.get("mine"):
+        qs = qs.filter(borrower=user)
     if filters.get("state"):
         qs = qs.filter(state=filters["state"])
     if filters.get("kind"):

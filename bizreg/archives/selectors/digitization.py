@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from bizreg.archives.models import DigitizationBatch, ScanPage
@@ -105,6 +105,21 @@ def batch_pages(*, batch: DigitizationBatch, show: str = "", page: Any = None) -
         ]
         queryset = queryset.filter(pk__in=ids)
     return Paginator(queryset, PAGES_PAGE_SIZE).get_page(page)
+
+
+def batch_page_counts(batch: DigitizationBatch) -> dict[str, int]:
+    """How far the batch's pages have come, counted in one query: stored, processed, OCR done, bound to an
+    item, blank, sampled for QA, passed and rejected."""
+    return batch.pages.aggregate(
+        total=Count("pk"),
+        processed=Count("pk", filter=~Q(processed="")),
+        ocr_done=Count("pk", filter=Q(ocr_confidence__isnull=False)),
+        bound=Count("pk", filter=Q(item__isnull=False)),
+        blank=Count("pk", filter=Q(is_blank=True)),
+        sampled=Count("pk", filter=Q(qa_sampled=True)),
+        qa_passed=Count("pk", filter=Q(qa_status="passed")),
+        qa_rejected=Count("pk", filter=Q(qa_status="rejected")),
+    )
 
 
 def page_for(*, user, pk: Any) -> ScanPage:

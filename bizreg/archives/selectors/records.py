@@ -3,7 +3,7 @@ hidden from users without archives.view_controlled_items; the archive list's Exc
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ from bizreg.archives.models import (
     ArchiveStatus,
     Classification,
     OpenStatus,
+    ScanPage,
     ShelfLocation,
 )
 from bizreg.archives.workflows import ARCHIVE
@@ -146,6 +147,24 @@ def hidden_item_count(*, user, archive: ArchiveFile) -> int:
     return archive.items.filter(CONTROLLED).count()
 
 
+def scan_pages_in_order(item_ids: Iterable[int]) -> QuerySet[ScanPage]:
+    """The scanned pages of the items as their searchable PDFs hold them (processed, not blank, by batch
+    then scan order): page N here is page N of the item's PDF and the page a search hit opens."""
+    return (
+        ScanPage.objects.filter(item_id__in=list(item_ids))
+        .exclude(processed="")
+        .exclude(is_blank=True)
+        .order_by("item_id", "batch_id", "sequence")
+    )
+
+
+def item_scan_page(item: ArchiveItem, number: int) -> ScanPage | None:
+    """Page `number` (1-based) of the item's scanned pages, or None."""
+    if number < 1:
+        return None
+    return scan_pages_in_order([item.pk])[number - 1 : number].first()
+
+
 def item_for(*, user, pk: Any) -> ArchiveItem:
     """The item if the user may see its archive and, for a controlled item, has the permission."""
     try:
@@ -203,6 +222,8 @@ EVENT_LABELS = {
     "add_item": "添加档案件",
     "describe_item": "修改著录",
     "public_notice_upload": "上传商事公示材料",
+    "born_digital_ingest": "电子原生文件入库",
+    "store_file": "电子文件入库",
     "flag_item": "问题标记",
     "clear_flag": "解除标记",
     "merge_in": "并入档案",

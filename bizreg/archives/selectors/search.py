@@ -32,8 +32,8 @@ from bizreg.archives.models import (
     DocType,
     ItemSource,
     OpenStatus,
-    ScanPage,
 )
+from bizreg.archives.selectors.records import scan_pages_in_order
 from bizreg.core.scoping import authority_ids_for
 
 PAGE_SIZE = 25
@@ -320,11 +320,7 @@ def _hits(rows: list[tuple[int, float]], needles: list[str], checks: dict) -> li
     items = ArchiveItem.objects.select_related("archive").only(*_HIT_FIELDS).in_bulk(ids)
     pages: dict[int, list[str]] = {}
     scanned = [i for i in ids if i in items and items[i].source != ItemSource.BORN_DIGITAL]
-    for item_id, text in (
-        ScanPage.objects.filter(item_id__in=scanned)
-        .order_by("item_id", "sequence")
-        .values_list("item_id", "ocr_text")
-    ):
+    for item_id, text in scan_pages_in_order(scanned).values_list("item_id", "ocr_text"):
         pages.setdefault(item_id, []).append(text)
     hits = []
     item_url = item_url_maker()

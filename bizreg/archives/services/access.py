@@ -36,6 +36,7 @@ from bizreg.archives.models import (
     OpenStatus,
     QueryChannel,
     RequesterKind,
+    ScanPage,
 )
 from bizreg.archives.selectors.access import archive_for_uscc, register_entry_for_uscc
 from bizreg.archives.services.events import apply_transition, record_event
@@ -441,9 +442,9 @@ def grant_log_view(*, access_request: AccessRequest, request=None) -> ArchiveAcc
 # --- watermarked copies ------------------------------------------------------------------------------------
 
 
-def watermark_text(*, who: str, now: dt.datetime | None = None) -> str:
+def watermark_text(*, who: str, now: dt.datetime | None = None, use: str = "下载") -> str:
     when = timezone.localtime(now or timezone.now())
-    return f"{who} {when:%Y-%m-%d %H:%M} 下载 仅供查询使用"[:200]
+    return f"{who} {when:%Y-%m-%d %H:%M} {use} 仅供查询使用"[:200]
 
 
 def _read_item(item: ArchiveItem) -> bytes:
@@ -486,6 +487,33 @@ def watermarked_copy(
         authority=item.archive.authority,
     )
     return stamped, text
+
+
+def watermarked_page_image(
+    *, item: ArchiveItem, page: ScanPage, number: int, who: str, user, request=None
+) -> bytes:
+    """One scanned page of the item as shown on screen: who/when drawn across it, the view logged."""
+    from bizreg.archives.imaging.pdf import watermark_image
+
+    try:
+        with page.processed.open("rb") as handle:
+            data = handle.read()
+    except (FileNotFoundError, OSError, ValueError):
+        raise ValidationError("该页图像文件缺失，请联系档案管理员。") from None
+    text = watermark_text(who=who, use="查看")
+    stamped = watermark_image(data, text)
+    _log(
+        user=user,
+        who=who,
+        archive=item.archive,
+        item=item,
+        action=ArchiveAccessLog.Action.VIEW,
+        detail=f"{item.archival_code} 第 {number} 页图像",
+        watermark=text,
+        request=request,
+        authority=item.archive.authority,
+    )
+    return stamped
 
 
 def staff_item_refused(*, user, item: ArchiveItem | None, reason: str, request=None) -> ArchiveAccessLog:

@@ -53,6 +53,7 @@ from bizreg.archives.models import (
     ScanPage,
     TransferList,
 )
+from bizreg.archives.selectors.records import scan_pages_in_order
 from bizreg.archives.services.events import apply_transition, record_event
 from bizreg.archives.services.search_index import search_index_item
 from bizreg.core.models import Authority, BackgroundJob
@@ -657,22 +658,17 @@ def run_import_job(job: BackgroundJob, progress) -> dict:
     total = len(item_ids) or 1
     for index, item_id in enumerate(item_ids, start=1):
         item = ArchiveItem.objects.get(pk=item_id)
-        pages = list(
-            ScanPage.objects.filter(item=item).exclude(processed="").order_by("batch_id", "sequence")
-        )
-        pdf_pages = [
-            pdf.PdfPage(_load_image(p.processed), p.dpi or 300, _lines(p.ocr_boxes))
-            for p in pages
-            if not p.is_blank
-        ]
-        if not pdf_pages:
+        pages = list(scan_pages_in_order([item.pk]))
+        if not pages:
             continue
-        data = pdf.searchable_pdf(pdf_pages)
+        data = pdf.searchable_pdf(
+            [pdf.PdfPage(_load_image(p.processed), p.dpi or 300, _lines(p.ocr_boxes)) for p in pages]
+        )
         item_store_file(
             item=item,
             data=data,
             text="\n\n".join(p.ocr_text for p in pages if p.ocr_text),
-            pages=len(pdf_pages),
+            pages=len(pages),
             actor=None,
         )
         progress(index, total)

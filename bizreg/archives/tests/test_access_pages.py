@@ -214,3 +214,70 @@ def test_another_authority_item_is_refused(client_for, other_archivist, item_wit
         client_for(other_archivist).get(f"/archives/items/{item_with_file.pk}/download/").status_code == 403
     )
     assert ArchiveAccessLog.objects.filter(action="denied", user=other_archivist).count() == 1
+
+
+def _scanned(item, authority, actor, texts: list[str | None]) -> None:
+    """Processed scans of the item (None: a blank sheet, left out of the PDF and of the page numbers)."""
+    from PIL import Image
+
+    from bizreg.archives.models import DigitizationBatch, ScanPage
+
+    batch = DigitizationBatch.objects.create(authority=authority, number="SM-T-1", created_by=actor)
+    for sequence, text in enumerate(texts, start=1):
+        buffer = io.BytesIO()
+        Image.new("RGB", (620, 877), (255, 255, 255) if text is None else (240, 240, 235)).save(
+            buffer, "JPEG"
+        )
+        page = ScanPage(
+            batch=batch,
+            item=item,
+            sequence=sequence,
+            original_name=f"{sequence}.jpg",
+            original_sha256="0" * 64,
+            is_blank=text is None,
+            ocr_text=text or "",
+        )
+        page.processed.save(f"p{sequence}.jpg", ContentFile(buffer.getvalue()), save=False)
+        page.save()
+
+
+def test_page_image_at_the_hit_is_watermarked_and_logged(client_for, archivist, item_with_file, authority):
+    _scanned(item_with_file, authority, archivist, ["第一页", None, "第二页"])
+    c = client_for(archivist)
+    detail = c.get(f"/archives/items/{item_with_file.pk}/?page=2")
+    assert "第 2 / 2 页" in detail.content.decode()  # the blank sheet is not a page
+    assert f"/archives/items/{item_with_file.pk}/pages/2/image/" in detail.content.decode()
+    plain = c.get(f"/archives/items/{item_with_file.pk}/pages/2/image/")
+    assert plain.status_code == 200 and plain["Content-Type"] == "image/jpeg"
+    assert plain["Cache-Control"] == "private, no-store"
+    from PIL import Image
+
+    shown = Image.open(io.BytesIO(plain.content)).convert("RGB")
+    assert shown.size == (620, 877)
+    # The watermark is drawn across the page: some pixels are no longer the page's flat grey.
+    assert shown.getextrema()[0][0] < 200
+    row = ArchiveAccessLog.objects.get(action="view", detail__contains="第 2 页图像")
+    assert row.user == archivist and "查看" in row.watermark
+    assert c.get(f"/archives/items/{item_with_file.pk}/pages/3/image/").status_code == 404
+    assert c.get(f"/archives/items/{item_with_file.pk}/pages/0/image/").status_code == 404
+    # Out-of-range page numbers on the item page fall back into range instead of failing.
+    assert "第 2 / 2 页" in c.get(f"/archives/items/{item_with_file.pk}/?page=99").content.decode()
+    assert "第 1 / 2 页" in c.get(f"/archives/items/{item_with_file.pk}/?page=x").content.decode()
+
+
+def test_page_image_refusals_are_logged(
+    client_for, make_user, digitizer, other_archivist, controlled_with_file, authority, archivist
+):
+    from django.contrib.auth.models import Permission
+
+    _scanned(controlled_with_file, authority, archivist, ["身份证明"])
+    url = f"/archives/items/{controlled_with_file.pk}/pages/1/image/"
+    reader = make_user()
+    reader.user_permissions.add(Permission.objects.get(codename="view_archiveitem"))
+    assert client_for(reader).get(url).status_code == 403  # controlled item, no permission for it
+    assert client_for(digitizer).get(url).status_code == 403
+    assert client_for(other_archivist).get(url).status_code == 403  # another authority's item
+    denied = ArchiveAccessLog.objects.filter(action="denied")
+    assert {row.user for row in denied} == {reader, digitizer, other_archivist}
+    assert not ArchiveAccessLog.objects.filter(action="view").exists()
+    assert client_for(archivist).get(url).status_code == 200

@@ -251,16 +251,18 @@ def test_pagination_and_window(archive, archivist, monkeypatch):
 def test_hit_page_number_from_scan_pages(items, archivist, authority):
     articles = _set(items[1], text="第一页：公司章程。第二页：股东会决议。第三页：港口理货。")
     batch = DigitizationBatch.objects.create(authority=authority, number="B-1", created_by=archivist)
-    for sequence, text in enumerate(
-        ["第一页：公司章程。", "第二页：股东会决议。", "第三页：港口理货。"], start=1
-    ):
+    # A blank sheet between pages 1 and 2 is scanned but left out of the PDF: page numbers skip it.
+    scans = ["第一页：公司章程。", None, "第二页：股东会决议。", "第三页：港口理货。"]
+    for sequence, text in enumerate(scans, start=1):
         ScanPage.objects.create(
             batch=batch,
             item=articles,
             sequence=sequence,
             original_name=f"{sequence}.tif",
             original_sha256="0" * 64,
-            ocr_text=text,
+            processed=f"archives/scans/processed/{sequence}.jpg",
+            is_blank=text is None,
+            ocr_text=text or "",
         )
     page = archive_search(user=archivist, query="港口理货", filters={}, page=1)
     assert page.hits[0].page_number == 3

@@ -25,8 +25,9 @@ from bizreg.archives.forms_access import AccessFilterForm, DecisionForm, GrantFo
 from bizreg.archives.models import AccessState
 from bizreg.archives.selectors import access as selectors
 from bizreg.archives.selectors.events import events_of
+from bizreg.archives.selectors.records import item_scan_page
 from bizreg.archives.services import access as services
-from bizreg.archives.views.common import conflict
+from bizreg.archives.views.common import conflict, viewer_name
 from bizreg.core.excel import xlsx_response
 from bizreg.core.masking import mask_id_number, mask_person_name, mask_phone
 from bizreg.core.statemachine import TransitionNotAllowed
@@ -176,10 +177,8 @@ def access_proof(request, pk: int):
     return response
 
 
-@login_required
-@require_GET
-def item_download(request, pk: int):
-    """A staff copy of an item's PDF, watermarked with the user and the time; every refusal logged too."""
+def _staff_item_or_refuse(request, pk: int):
+    """The item if this staff user may open it; otherwise the refusal is logged and 403 raised."""
     item = selectors.item_for_staff(user=request.user, pk=pk)
     if item is None:
         services.staff_item_refused(user=request.user, item=None, reason=f"档案件 #{pk} 不存在或不属于本机关")
@@ -188,15 +187,48 @@ def item_download(request, pk: int):
     if refusal:
         services.staff_item_refused(user=request.user, item=item, reason=refusal, request=request)
         raise PermissionDenied(refusal)
-    who = request.user.get_full_name() or request.user.get_username()
+    return item
+
+
+@login_required
+@require_GET
+def item_download(request, pk: int):
+    """A staff copy of an item's PDF, watermarked with the user and the time; every refusal logged too."""
+    item = _staff_item_or_refuse(request, pk)
     try:
-        data, _text = services.watermarked_copy(item=item, who=who, user=request.user, request=request)
+        data, _text = services.watermarked_copy(
+            item=item, who=viewer_name(request.user), user=request.user, request=request
+        )
     except ValidationError as exc:
         raise Http404(" ".join(exc.messages)) from None
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=f"{item.archival_code}.pdf"
     )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def item_page_image(request, pk: int, number: int):
+    """Page `number` of an item's scans as the viewer sees it (watermarked); every view and refusal logged."""
+    item = _staff_item_or_refuse(request, pk)
+    page = item_scan_page(item, number)
+    if page is None:
+        raise Http404(_("该档案件没有第 %(number)s 页图像。") % {"number": number})
+    try:
+        data = services.watermarked_page_image(
+            item=item,
+            page=page,
+            number=number,
+            who=viewer_name(request.user),
+            user=request.user,
+            request=request,
+        )
+    except ValidationError as exc:
+        raise Http404(" ".join(exc.messages)) from None
+    response = HttpResponse(data, content_type="image/png" if data[:4] == b"\x89PNG" else "image/jpeg")
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -227,6 +259,7 @@ urlpatterns: list = [
     path("access/<int:pk>/serve/", access_serve, name="access_serve"),
     path("access/<int:pk>/proof/", access_proof, name="access_proof"),
     path("items/<int:pk>/download/", item_download, name="item_download"),
+    path("items/<int:pk>/pages/<int:number>/image/", item_page_image, name="item_page_image"),
     path("fixity/", fixity_list, name="fixity_runs"),
     path("fixity/<int:pk>/", fixity_detail, name="fixity_detail"),
 ]

@@ -31,7 +31,7 @@ from bizreg.archives.services import items as item_services
 from bizreg.archives.services import moves, shelving, uploads
 from bizreg.archives.services.access_log import log_access
 from bizreg.archives.services.items import DESCRIPTION_FIELDS
-from bizreg.archives.views.common import conflict
+from bizreg.archives.views.common import conflict, viewer_name
 from bizreg.core.excel import xlsx_response
 from bizreg.core.scoping import default_authority_for
 from bizreg.core.statemachine import TransitionNotAllowed
@@ -39,10 +39,6 @@ from bizreg.core.statemachine import TransitionNotAllowed
 VIEW = "archives.view_archivefile"
 VIEW_ITEM = "archives.view_archiveitem"
 VIEW_SHELF = "archives.view_shelflocation"
-
-
-def _who(user) -> str:
-    return getattr(user, "display_name", "") or user.get_username()
 
 
 def _filters(request):
@@ -114,7 +110,7 @@ def archive_detail(request, pk: int):
     archive = selectors.archive_for(user=request.user, pk=pk)
     log_access(
         user=request.user,
-        who=_who(request.user),
+        who=viewer_name(request.user),
         archive=archive,
         action=ArchiveAccessLog.Action.VIEW,
         detail="查看档案详情",
@@ -279,16 +275,27 @@ def item_detail(request, pk: int):
     item = selectors.item_for(user=request.user, pk=pk)
     log_access(
         user=request.user,
-        who=_who(request.user),
+        who=viewer_name(request.user),
         item=item,
         action=ArchiveAccessLog.Action.VIEW,
         detail="查看档案件",
         request=request,
     )
+    page_count = selectors.scan_pages_in_order([item.pk]).count()
+    try:
+        page_number = min(max(int(request.GET.get("page", 1)), 1), max(page_count, 1))
+    except ValueError:
+        page_number = 1
     return render(
         request,
         "archives/records/item_detail.html",
-        {"item": item, "archive": item.archive, "history": item.history.select_related("history_user")[:20]},
+        {
+            "item": item,
+            "archive": item.archive,
+            "history": item.history.select_related("history_user")[:20],
+            "page_count": page_count,
+            "page_number": page_number,
+        },
     )
 
 

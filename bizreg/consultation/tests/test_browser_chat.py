@@ -8,28 +8,17 @@ Playwright drives Debian's Chromium (/usr/bin/chromium) against pytest-django's 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from bizreg.consultation.answering.index import warm_indexes
 from bizreg.consultation.models import Ticket, TicketChannel
 from bizreg.consultation.tests.engine_kb import build_kb
-from bizreg.testing.factories import TEST_PASSWORD, UserFactory
+from bizreg.testing.browser import ARTIFACTS, new_page, sign_in
+from bizreg.testing.factories import UserFactory
 
-ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts" / "browser"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 UNKNOWN = "跨境电商试点企业的外汇备案在政务中心哪个窗口办理？"
 AGENT_REPLY = "您好，外汇备案请到南沙政务服务中心三楼 12 号窗口办理。"
 
@@ -38,25 +27,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.timeout(180),
 ]
-
-
-@pytest.fixture
-def browser():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    # A loaded 2-core CI machine can take more than expect()'s default 5 s for a round trip.
-    expect.set_options(timeout=15_000)
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
-
-
-def _new_page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    context.set_default_timeout(15_000)
-    return context.new_page()
 
 
 def test_citizen_gets_a_cited_answer_then_an_agents_reply(live_server, browser, authority):
@@ -68,7 +38,7 @@ def test_citizen_gets_a_cited_answer_then_an_agents_reply(live_server, browser, 
     warm_indexes()
     base = live_server.url
 
-    citizen = _new_page(browser)
+    citizen = new_page(browser)
     citizen.goto(base + reverse("consult_public:chat"))
     expect(citizen.get_by_role("heading", name="商事登记在线咨询")).to_be_visible()
     citizen.get_by_test_id("chat-question").fill("开个体户要什么材料，怎么办营业执照？")
@@ -85,12 +55,8 @@ def test_citizen_gets_a_cited_answer_then_an_agents_reply(live_server, browser, 
     ticket = Ticket.objects.get(channel=TicketChannel.WEB_CHAT)
     queue_path = reverse("consultation:ticket_queue")
 
-    staff = _new_page(browser)
-    staff.goto(base + "/accounts/login/?next=" + queue_path)
-    staff.fill("#id_username", agent.username)
-    staff.fill("#id_password", TEST_PASSWORD)
-    staff.get_by_test_id("login-submit").click()
-    expect(staff).to_have_url(base + queue_path)
+    staff = new_page(browser)
+    sign_in(staff, base, agent, queue_path)
     expect(staff.get_by_text(ticket.number)).to_be_visible()
     staff.screenshot(path=str(ARTIFACTS / "chat_agent_queue.png"), full_page=True)
     staff.get_by_text(ticket.number).first.click()
@@ -116,7 +82,7 @@ def test_the_open_chat_page_receives_a_reply_by_polling(live_server, browser, au
 
     agent = UserFactory(role="hotline_agent", authorities=[authority])
     build_kb(authority, UserFactory(role="manager", authorities=[authority]))
-    citizen = _new_page(browser)
+    citizen = new_page(browser)
     citizen.goto(live_server.url + reverse("consult_public:chat"))
     citizen.get_by_test_id("chat-question").fill(UNKNOWN)
     citizen.get_by_test_id("chat-send").click()
