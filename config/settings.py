@@ -221,6 +221,12 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 # per authority and kind on the stock page).
 LICENCE_REORDER_LEVEL = int(os.environ.get("LICENCE_REORDER_LEVEL", "200"))
 
+# --- Archives: the scan inbox ---------------------------------------------------------------------------
+# One sub-folder per digitization batch, taken when it holds the marker file READY (docs/archives.md).
+ARCHIVES_WATCH_DIR = Path(os.environ.get("ARCHIVES_WATCH_DIR") or VAR_DIR / "scan-inbox")
+# Start image processing/OCR of a batch as soon as its folder is taken.
+ARCHIVES_WATCH_AUTOSTART = os.environ.get("ARCHIVES_WATCH_AUTOSTART", "1") == "1"
+
 # --- Celery ------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -261,6 +267,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Re-hash every stored archive file (DA/T 70 integrity) at night, when the disks are quiet.
     "archives-fixity-check": {"task": "archives.fixity_check", "schedule": crontab(hour=2, minute=30)},
+    # Take the folders of scans the digitization contractor marked READY in the scan inbox.
+    "archives-watch-scan-folder": {"task": "archives.watch_scan_folder", "schedule": 60.0},
 }
 (VAR_DIR / "celery").mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
@@ -304,6 +312,12 @@ SPECTACULAR_SETTINGS = {
         "TicketKindEnum": "bizreg.consultation.models.TicketKind",
         "TicketStateEnum": "bizreg.consultation.models.TicketState",
         "ArticleVersionStateEnum": "bizreg.consultation.models.ArticleVersionState",
+        "ArchiveStatusEnum": "bizreg.archives.models.ArchiveStatus",
+        "ArchiveItemSourceEnum": "bizreg.archives.models.ItemSource",
+        "SourceEnum": "bizreg.consultation.models.CallSource",  # its name before archives had a "source"
+        "DigitizationBatchStateEnum": "bizreg.archives.models.BatchState",
+        "BorrowStateEnum": "bizreg.archives.models.BorrowState",
+        "BorrowKindEnum": "bizreg.archives.models.BorrowKind",
     },
 }
 

@@ -19,3 +19,11 @@ def fixity_check() -> int:
     from bizreg.archives.services import fixity
 
     return len(fixity.fixity_check_all())
+
+
+@shared_task(name="archives.watch_scan_folder", ignore_result=True, acks_late=True)
+def watch_scan_folder() -> int:
+    """Every minute: take the scan folders marked READY in the inbox; returns the number taken."""
+    from bizreg.archives.services import watch_folder
+
+    return len(watch_folder.watch_folder_scan())
