@@ -3,6 +3,8 @@ so OCR work can be given its own workers when scaled out.
 
 `archives.digitize`: process → OCR → index one batch's pages; `archives.import_batch`: searchable PDFs of
 a batch that passed QA. Both resume where an earlier run stopped (each page/item records what is done).
+`archives.born_digital_ingest` (submitted by registration when an online case completes): the case's
+electronic documents straight into the e-archive (services.born_digital), on the default queue.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from django.utils.translation import gettext_noop
 
 from bizreg.core.jobs import Progress, register_job_runner
 from bizreg.core.models import BackgroundJob
+from bizreg.registration.services.cases import ARCHIVE_INGEST_JOB_KIND
 
 
 @register_job_runner(
@@ -41,3 +44,10 @@ def run_search_rebuild(job: BackgroundJob, progress: Progress) -> dict:
     from bizreg.archives.services.search_index import search_rebuild
 
     return {"items": search_rebuild(authority=job.authority, progress=progress)}
+
+
+@register_job_runner(ARCHIVE_INGEST_JOB_KIND, label=gettext_noop("电子原生档案入库（一网通办/全程电子化）"))
+def run_born_digital_ingest(job: BackgroundJob, progress: Progress) -> dict:
+    from bizreg.archives.services import born_digital
+
+    return born_digital.run_born_digital_job(job, progress)

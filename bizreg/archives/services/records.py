@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from bizreg.archives.models import (
     ArchiveFile,
@@ -65,6 +66,21 @@ def doc_type_for_material(code: str) -> str:
     return DOC_TYPE_BY_MATERIAL.get(code, DocType.OTHER)
 
 
+# Registration notices (registration.NoticeKind) → the item's document type, for the notices a born-digital
+# case enters into the e-archive. A 准予注销登记通知书 is an approval notice like the others.
+DOC_TYPE_BY_NOTICE: dict[str, str] = {
+    "approval_establishment": DocType.NOTICE_APPROVAL,
+    "approval_deregistration": DocType.NOTICE_APPROVAL,
+    "approval_change": DocType.NOTICE_CHANGE,
+    "migration_letter": DocType.MIGRATION,
+}
+
+
+def doc_type_for_notice(kind: str) -> str:
+    """受理通知书, 一次性告知书, 不予登记通知书 and 延长期限通知书 are 其他登记文书."""
+    return DOC_TYPE_BY_NOTICE.get(kind, DocType.NOTICE_OTHER)
+
+
 _CODE_ATTEMPTS = 5
 
 
@@ -100,6 +116,27 @@ def archive_for_enterprise(*, enterprise, actor, year: int | None = None, reason
         uscc=enterprise.uscc,
         year=year or enterprise.established_on.year,
         reason=reason or "新建企业档案",
+    )
+
+
+def archive_for_case(*, case, actor) -> ArchiveFile:
+    """The archive a registration case's items go into: the one its earlier items are in, else its
+    enterprise's, else (no register entry: a refused or withdrawn establishment) a new archive under the
+    applied-for name."""
+    # A case built onto a transfer list that was later cancelled, or whose born-digital documents already
+    # entered the e-archive, has its items: reuse that archive.
+    earlier = ArchiveItem.objects.filter(case=case).select_related("archive").first()
+    if earlier is not None:
+        return earlier.archive
+    if case.enterprise_id is not None:
+        return archive_for_enterprise(enterprise=case.enterprise, actor=actor)
+    return archive_open(
+        authority=case.authority,
+        actor=actor,
+        enterprise_name=case.enterprise_name,
+        uscc=case.uscc or "",
+        year=timezone.localtime(case.received_at).year,
+        reason=f"业务 {case.number} 无商事主体，按申请名称建档",
     )
 
 

@@ -35,13 +35,13 @@ from bizreg.archives.services import records
 from bizreg.archives.services.events import apply_transition, record_event
 from bizreg.core.models import Authority
 from bizreg.registration.models import CaseState, CaseType, Channel, RegistrationCase
-from bizreg.registration.selectors.cases import case_materials
-from bizreg.registration.services.cases import case_needs_licence
+from bizreg.registration.selectors.cases import case_materials, case_notices
+from bizreg.registration.services.cases import COMPLETE_STATES, case_is_complete
 
 NUMBER_PREFIX = "YJ"
 BORN_DIGITAL_CHANNELS = frozenset({Channel.ONE_STOP_ONLINE, Channel.FULL_ELECTRONIC})
 # 已核准 counts only for the types that end there; services.cases refuses to archive the others unlicensed.
-FINAL_STATES = (CaseState.LICENSED, CaseState.ARCHIVED, CaseState.REJECTED, CaseState.WITHDRAWN)
+FINAL_STATES = tuple(COMPLETE_STATES)
 # Types of which some or all cases end at approval (a change ends there when the licence shows none of it).
 NO_LICENCE_TYPES = (
     CaseType.CHANGE,
@@ -85,12 +85,6 @@ def is_born_digital(case: RegistrationCase) -> bool:
     return case.channel in BORN_DIGITAL_CHANNELS
 
 
-def case_is_complete(case: RegistrationCase) -> bool:
-    if case.state in FINAL_STATES:
-        return True
-    return case.state == CaseState.APPROVED and not case_needs_licence(case)
-
-
 def cases_on_open_lists() -> QuerySet:
     return TransferEntry.objects.exclude(transfer__state=TransferState.CANCELLED).values("case_id")
 
@@ -124,32 +118,17 @@ def _next_number(year: int) -> str:
     return f"{prefix}{max(serials, default=0) + 1:04d}"
 
 
-def _archive_for_case(case: RegistrationCase, actor) -> ArchiveFile:
-    # A case built onto a list that was later cancelled already has its items: reuse that archive.
-    earlier = ArchiveItem.objects.filter(case=case).select_related("archive").first()
-    if earlier is not None:
-        return earlier.archive
-    if case.enterprise_id is not None:
-        return records.archive_for_enterprise(enterprise=case.enterprise, actor=actor)
-    # No register entry (a refused or withdrawn establishment): an archive under the applied-for name.
-    return records.archive_open(
-        authority=case.authority,
-        actor=actor,
-        enterprise_name=case.enterprise_name,
-        uscc=case.uscc or "",
-        year=timezone.localtime(case.received_at).year,
-        reason=f"业务 {case.number} 无商事主体，按申请名称建档",
-    )
-
-
 def _entry_for_case(transfer: TransferList, case: RegistrationCase, actor) -> TransferEntry:
-    archive = _archive_for_case(case, actor)
+    archive = records.archive_for_case(case=case, actor=actor)
     materials = case_materials(case=case)
     expected = [m for m in materials if m.requirement.mandatory]
     missing = [m.requirement.name for m in expected if not m.received]
     received = [m for m in materials if m.received]
     existing = list(ArchiveItem.objects.filter(case=case))
-    if not existing:
+    # A born-digital case's notices may already be in the e-archive (services.born_digital, by 文书编号):
+    # they do not stand in for its materials, which are recorded here the first time the case is listed.
+    issued = {n.number for n in case_notices(case=case)} if is_born_digital(case) else set()
+    if not [i for i in existing if not (i.source == ItemSource.BORN_DIGITAL and i.doc_number in issued)]:
         source = ItemSource.BORN_DIGITAL if is_born_digital(case) else ItemSource.PAPER
         doc_date = timezone.localtime(case.received_at).date()
         for material in received:

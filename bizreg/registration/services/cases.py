@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from bizreg.core import services as core_services
 from bizreg.core.identifiers import (
     build_uscc,
     normalize_uscc,
@@ -143,6 +144,13 @@ APPROVAL_NOTICE = {
 
 # Transitions after which an online applicant is contacted (records.follow_up_open_for).
 FOLLOW_UP_ACTIONS = frozenset({"return_for_correction", "reject", "withdraw"})
+ONLINE_CHANNELS = frozenset({Channel.ONE_STOP_ONLINE, Channel.FULL_ELECTRONIC})
+# States in which a case's documents no longer change (besides 已核准 for the types that print no licence).
+COMPLETE_STATES = frozenset({CaseState.LICENSED, CaseState.ARCHIVED, CaseState.REJECTED, CaseState.WITHDRAWN})
+# A born-digital (online) case's documents enter the e-archive when the case is complete. The archives app
+# registers the runner of this job kind (archives/jobs.py); registration knows only the key, as the
+# performance module knows metric keys, so it never imports archives (which reads registration).
+ARCHIVE_INGEST_JOB_KIND = "archives.born_digital_ingest"
 
 
 # --- rules shared with the selectors ----------------------------------------------------------------------
@@ -155,6 +163,13 @@ def case_needs_licence(case: RegistrationCase) -> bool:
     if case.case_type == CaseType.CHANGE:
         return bool(LICENCE_CONTENT_FIELDS & set(case.requested_changes or {}))
     return False
+
+
+def case_is_complete(case: RegistrationCase) -> bool:
+    """Whether the case is done with: 已发照, 已归档, 不予登记, 已撤回, or 已核准 with no licence to print."""
+    if case.state in COMPLETE_STATES:
+        return True
+    return case.state == CaseState.APPROVED and not case_needs_licence(case)
 
 
 def action_refusal(case: RegistrationCase, action: str) -> str | None:
@@ -935,12 +950,18 @@ def case_transition(
                 reason=log_reason,
             )
             documents()
-            if action in FOLLOW_UP_ACTIONS and locked.channel in (
-                Channel.ONE_STOP_ONLINE,
-                Channel.FULL_ELECTRONIC,
-            ):
+            if action in FOLLOW_UP_ACTIONS and locked.channel in ONLINE_CHANNELS:
                 case_pk = locked.pk
                 transaction.on_commit(lambda: _open_follow_up(case_pk, actor))
+            if locked.channel in ONLINE_CHANNELS and case_is_complete(locked):
+                # Written with the step (so it cannot be lost), run by a worker once the step commits;
+                # the ingest is idempotent, so the later step of a case (archive after licence) adds nothing.
+                core_services.job_submit(
+                    authority=locked.authority,
+                    kind=ARCHIVE_INGEST_JOB_KIND,
+                    actor=actor,
+                    parameters={"case_id": locked.pk},
+                )
     except CalendarDataMissing as exc:
         raise TransitionNotAllowed(str(exc)) from None
     return locked
