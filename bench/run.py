@@ -32,6 +32,8 @@ BENCHMARKS: dict[str, dict[str, tuple[str, ...]]] = {
     # The goal is stated for PostgreSQL (COPY is its reference); the import path itself runs on both.
     "cdr_import": {"quick": ("postgresql",), "full": ("postgresql",)},
     "archive_search": {"quick": ("postgresql", "sqlite"), "full": ("postgresql", "sqlite")},
+    # Pure imaging code, no database: one run, under the "sqlite" slot.
+    "ocr_pipeline": {"quick": ("sqlite",), "full": ("sqlite",)},
 }
 
 
@@ -61,6 +63,8 @@ def run_one(name: str, backend: str, size: str) -> dict | None:
 
 def summary(result: dict) -> str:
     p, r = result["project"], result["reference"]
+    if "pages_per_min" in p:
+        return f"project {p['pages_per_min']} pages/min; reference {r['pages_per_min']} pages/min"
     if "seconds" in p:
         return f"project {p['seconds']} s, {p['rows_per_s']} rows/s; reference {r['seconds']} s"
     return f"project p50 {p['p50_ms']} ms, p95 {p['p95_ms']} ms; reference p95 {r['p95_ms']} ms"
