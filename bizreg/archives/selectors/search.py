@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
@@ -32,11 +34,14 @@ from bizreg.archives.models import (
     DocType,
     ItemSource,
     OpenStatus,
+    ScanPage,
 )
 from bizreg.archives.selectors.records import scan_pages_in_order
 from bizreg.core.scoping import authority_ids_for
 
 PAGE_SIZE = 25
+HIGHLIGHT_MAX_WORDS = 10
+HIGHLIGHT_MAX_LENGTH = 50
 RESULT_WINDOW = 1000
 SEARCH_PERM = "archives.view_archiveitem"
 CONTROLLED_PERM = "archives.view_controlled_items"
@@ -114,19 +119,42 @@ class SearchPage:
 _ID_MARK = 987654321
 
 
-def item_url_maker():
-    """item id, page number → the item's page opened at the page image of the hit (the records pages own
-    the route; "" while they have none). The route is reversed once per result page, not per hit."""
+def item_url_maker(needles: Sequence[str] = ()):
+    """item id, page number → the item's page opened at the page image of the hit, the query's words
+    marked on it (the records pages own the route; "" while they have none). The route is reversed once
+    per result page, not per hit."""
     try:
         pattern = reverse("archives:item_detail", args=[_ID_MARK])
     except NoReverseMatch:
         return lambda item_id, page_number: ""
+    marks = [("hl", n) for n in needles[:HIGHLIGHT_MAX_WORDS] if n]
 
     def make(item_id: int, page_number: int | None) -> str:
         url = pattern.replace(str(_ID_MARK), str(item_id))
-        return f"{url}?page={page_number}" if page_number else url
+        return f"{url}?{urlencode([('page', page_number), *marks])}" if page_number else url
 
     return make
+
+
+def page_hit_boxes(page: ScanPage | None, needles: Sequence[str]) -> list[dict]:
+    """The OCR lines of the page that hold one of the words, as boxes in percent of the page image (so
+    they sit on the image at any display size)."""
+    words = [n for n in needles[:HIGHLIGHT_MAX_WORDS] if n and len(n) <= HIGHLIGHT_MAX_LENGTH]
+    if page is None or not words or not page.width or not page.height:
+        return []
+    boxes = []
+    for x0, y0, x1, y1, text, *_score in page.ocr_boxes:
+        if search.contains_hit(text, [search.normalize(w) for w in words]):
+            boxes.append(
+                {
+                    "left": round(100 * x0 / page.width, 2),
+                    "top": round(100 * y0 / page.height, 2),
+                    "width": round(100 * (x1 - x0) / page.width, 2),
+                    "height": round(100 * (y1 - y0) / page.height, 2),
+                    "text": text,
+                }
+            )
+    return boxes
 
 
 def clean_filters(filters: dict | None) -> dict:
@@ -323,7 +351,7 @@ def _hits(rows: list[tuple[int, float]], needles: list[str], checks: dict) -> li
     for item_id, text in scan_pages_in_order(scanned).values_list("item_id", "ocr_text"):
         pages.setdefault(item_id, []).append(text)
     hits = []
-    item_url = item_url_maker()
+    item_url = item_url_maker(needles)
     for item_id, score in rows:
         item = items.get(item_id)
         if item is None or not _row_allowed(item, checks):

@@ -165,6 +165,10 @@ def test_archivist_digitizes_a_batch_and_finds_a_phrase_in_the_searchable_pdf(
     _shot(page, "6_search_hit")
     hit.get_by_test_id("hit-page").click()
     expect(page.get_by_test_id("page-viewer")).to_contain_text("第 1 / 1 页")
+    # The line of the page image that holds the phrase is marked where OCR found it.
+    hit_box = page.get_by_test_id("hit-box").first
+    expect(hit_box).to_be_visible()
+    assert PHRASE in squeeze(hit_box.get_attribute("title"))
     image = page.get_by_test_id("page-image")
     expect(image).to_be_visible()
     # The scan itself, not a broken-image icon (the watermark is drawn per request: allow it the time).

@@ -299,3 +299,34 @@ def test_item_date_outside_range_and_undated(items, archivist):
 
 def test_chinese_words_joined_by_punctuation_are_separate_terms(items, archivist):
     assert _ids(archive_search(user=archivist, query="港口，张伟", filters={}, page=1)) == [items[1].pk]
+
+
+def test_hit_boxes_mark_the_lines_holding_a_word(items, archivist, authority):
+    from bizreg.archives.selectors.search import item_url_maker, page_hit_boxes
+
+    batch = DigitizationBatch.objects.create(authority=authority, number="B-2", created_by=archivist)
+    page = ScanPage.objects.create(
+        batch=batch,
+        item=items[0],
+        sequence=1,
+        original_name="1.tif",
+        original_sha256="0" * 64,
+        width=2000,
+        height=1000,
+        ocr_boxes=[
+            [100, 100, 1100, 150, "经营范围：港口理货；船舶修理", 0.98],
+            [100, 200, 900, 250, "请于收到本通知书之日起领取营业执照", 0.97],
+        ],
+    )
+    boxes = page_hit_boxes(page, ["港口理货"])
+    assert boxes == [
+        {"left": 5.0, "top": 10.0, "width": 50.0, "height": 5.0, "text": "经营范围：港口理货；船舶修理"}
+    ]
+    assert len(page_hit_boxes(page, ["港口理货", "营业执照"])) == 2
+    assert page_hit_boxes(page, ["不存在的词"]) == []
+    assert page_hit_boxes(page, []) == [] and page_hit_boxes(None, ["港口"]) == []
+    url = item_url_maker(["港口理货", "营业执照"])(items[0].pk, 1)
+    assert url.endswith(
+        "?page=1&hl=%E6%B8%AF%E5%8F%A3%E7%90%86%E8%B4%A7&hl=%E8%90%A5%E4%B8%9A%E6%89%A7%E7%85%A7"
+    )
+    assert item_url_maker(["港口"])(items[0].pk, None) == f"/archives/items/{items[0].pk}/"

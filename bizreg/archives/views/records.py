@@ -4,6 +4,8 @@ reason, a role without the permission 403, bad input the form with its errors (4
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
@@ -27,6 +29,7 @@ from bizreg.archives.forms import (
 )
 from bizreg.archives.models import ArchiveAccessLog
 from bizreg.archives.selectors import records as selectors
+from bizreg.archives.selectors.search import page_hit_boxes
 from bizreg.archives.services import items as item_services
 from bizreg.archives.services import moves, shelving, uploads
 from bizreg.archives.services.access_log import log_access
@@ -286,6 +289,10 @@ def item_detail(request, pk: int):
         page_number = min(max(int(request.GET.get("page", 1)), 1), max(page_count, 1))
     except ValueError:
         page_number = 1
+    marks = request.GET.getlist("hl")
+    hit_boxes = (
+        page_hit_boxes(selectors.item_scan_page(item, page_number), marks) if page_count and marks else []
+    )
     return render(
         request,
         "archives/records/item_detail.html",
@@ -295,6 +302,8 @@ def item_detail(request, pk: int):
             "history": item.history.select_related("history_user")[:20],
             "page_count": page_count,
             "page_number": page_number,
+            "hit_boxes": hit_boxes,
+            "marks_query": urlencode([("hl", m) for m in marks]),
         },
     )
 
