@@ -62,8 +62,3 @@ def call_service(func: Callable[..., Any], /, **kwargs) -> Any:
 def form_errors(form) -> serializers.ValidationError:
     """A filter form's errors as a 400 body {field: [messages]} (the messages are the form's, in Chinese)."""
     return serializers.ValidationError({name: list(errors) for name, errors in form.errors.items()})
-
-
-def who(user) -> str:
-    """The name written in the archive use log (as the pages write it)."""
-    return getattr(user, "display_name", "") or user.get_username()

@@ -23,7 +23,7 @@ from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from bizreg.archives.api.common import ActionPermissions, form_errors, who
+from bizreg.archives.api.common import ActionPermissions, form_errors
 from bizreg.archives.forms import ArchiveFilterForm
 from bizreg.archives.models import (
     ArchiveAccessLog,
@@ -31,10 +31,9 @@ from bizreg.archives.models import (
     ArchiveItem,
     ArchiveStatus,
 )
-from bizreg.archives.selectors import access as access_selectors
 from bizreg.archives.selectors import records as selectors
 from bizreg.archives.services import access as access_services
-from bizreg.archives.services.access_log import log_access
+from bizreg.archives.services.access_log import log_access, viewer_name
 from bizreg.core.api_router import router
 
 VIEW_ARCHIVE = "archives.view_archivefile"
@@ -247,7 +246,7 @@ class ArchiveFileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         archive = self.get_object()
         log_access(
             user=request.user,
-            who=who(request.user),
+            who=viewer_name(request.user),
             archive=archive,
             action=ArchiveAccessLog.Action.VIEW,
             detail="查看档案详情（接口）",
@@ -287,7 +286,7 @@ class ArchiveItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         item = self.get_object()
         log_access(
             user=request.user,
-            who=who(request.user),
+            who=viewer_name(request.user),
             item=item,
             action=ArchiveAccessLog.Action.VIEW,
             detail="查看档案件（接口）",
@@ -301,20 +300,10 @@ class ArchiveItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        item = access_selectors.item_for_staff(user=request.user, pk=pk)
-        if item is None:
-            access_services.staff_item_refused(
-                user=request.user, item=None, reason=f"档案件 #{pk} 不存在或不属于本机关"
-            )
-            raise exceptions.PermissionDenied("无权查看该档案件。")
-        refusal = access_services.staff_may_open(user=request.user, item=item)
-        if refusal:
-            access_services.staff_item_refused(user=request.user, item=item, reason=refusal, request=request)
-            raise exceptions.PermissionDenied(refusal)
-        name = request.user.get_full_name() or request.user.get_username()
+        item = access_services.staff_item_to_open(user=request.user, pk=pk, request=request)
         try:
             data, _text = access_services.watermarked_copy(
-                item=item, who=name, user=request.user, request=request
+                item=item, who=viewer_name(request.user), user=request.user, request=request
             )
         except DjangoValidationError as exc:
             raise exceptions.NotFound(" ".join(exc.messages)) from None

@@ -529,6 +529,22 @@ def staff_item_refused(*, user, item: ArchiveItem | None, reason: str, request=N
     )
 
 
+def staff_item_to_open(*, user, pk, request=None) -> ArchiveItem:
+    """The item if this staff user may open it (download, page image); otherwise the refusal is logged
+    and PermissionDenied raised (403 on the pages and in the API)."""
+    from bizreg.archives.selectors.access import item_for_staff
+
+    item = item_for_staff(user=user, pk=pk)
+    if item is None:
+        staff_item_refused(user=user, item=None, reason=f"档案件 #{pk} 不存在或不属于本机关", request=request)
+        raise PermissionDenied("无权查看该档案件。")
+    refusal = staff_may_open(user=user, item=item)
+    if refusal:
+        staff_item_refused(user=user, item=item, reason=refusal, request=request)
+        raise PermissionDenied(refusal)
+    return item
+
+
 def staff_may_open(*, user, item: ArchiveItem) -> str:
     """ "" when the staff user may open the item, else the reason of the refusal."""
     if not user.has_perm("archives.view_archiveitem"):

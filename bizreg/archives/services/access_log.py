@@ -7,6 +7,11 @@ from bizreg.archives.models import ArchiveAccessLog
 from bizreg.core.services import client_ip
 
 
+def viewer_name(user) -> str:
+    """The name written into the use log and watermarks: the staff member's name, else the login."""
+    return getattr(user, "display_name", "") or user.get_username()
+
+
 def log_access(
     *,
     user=None,

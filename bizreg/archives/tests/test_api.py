@@ -166,7 +166,7 @@ def test_item_download_is_watermarked_and_logged(archive, client_for, archivist,
     assert (
         log.item_id == item.pk
         and log.user == department_viewer
-        and department_viewer.username in log.watermark
+        and department_viewer.display_name in log.watermark
     )
 
 

@@ -10,7 +10,7 @@ import mimetypes
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -27,7 +27,8 @@ from bizreg.archives.selectors import access as selectors
 from bizreg.archives.selectors.events import events_of
 from bizreg.archives.selectors.records import item_scan_page
 from bizreg.archives.services import access as services
-from bizreg.archives.views.common import conflict, viewer_name
+from bizreg.archives.services.access_log import viewer_name
+from bizreg.archives.views.common import conflict
 from bizreg.core.excel import xlsx_response
 from bizreg.core.masking import mask_id_number, mask_person_name, mask_phone
 from bizreg.core.statemachine import TransitionNotAllowed
@@ -177,24 +178,11 @@ def access_proof(request, pk: int):
     return response
 
 
-def _staff_item_or_refuse(request, pk: int):
-    """The item if this staff user may open it; otherwise the refusal is logged and 403 raised."""
-    item = selectors.item_for_staff(user=request.user, pk=pk)
-    if item is None:
-        services.staff_item_refused(user=request.user, item=None, reason=f"档案件 #{pk} 不存在或不属于本机关")
-        raise PermissionDenied(_("无权查看该档案件。"))
-    refusal = services.staff_may_open(user=request.user, item=item)
-    if refusal:
-        services.staff_item_refused(user=request.user, item=item, reason=refusal, request=request)
-        raise PermissionDenied(refusal)
-    return item
-
-
 @login_required
 @require_GET
 def item_download(request, pk: int):
     """A staff copy of an item's PDF, watermarked with the user and the time; every refusal logged too."""
-    item = _staff_item_or_refuse(request, pk)
+    item = services.staff_item_to_open(user=request.user, pk=pk, request=request)
     try:
         data, _text = services.watermarked_copy(
             item=item, who=viewer_name(request.user), user=request.user, request=request
@@ -213,7 +201,7 @@ def item_download(request, pk: int):
 @require_GET
 def item_page_image(request, pk: int, number: int):
     """Page `number` of an item's scans as the viewer sees it (watermarked); every view and refusal logged."""
-    item = _staff_item_or_refuse(request, pk)
+    item = services.staff_item_to_open(user=request.user, pk=pk, request=request)
     page = item_scan_page(item, number)
     if page is None:
         raise Http404(_("该档案件没有第 %(number)s 页图像。") % {"number": number})

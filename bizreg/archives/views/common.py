@@ -15,8 +15,3 @@ def query_without_page(request) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
-
-
-def viewer_name(user) -> str:
-    """The name written into the use log and watermarks: the staff member's name, else the login."""
-    return getattr(user, "display_name", "") or user.get_username()

@@ -32,9 +32,9 @@ from bizreg.archives.selectors import records as selectors
 from bizreg.archives.selectors.search import page_hit_boxes
 from bizreg.archives.services import items as item_services
 from bizreg.archives.services import moves, shelving, uploads
-from bizreg.archives.services.access_log import log_access
+from bizreg.archives.services.access_log import log_access, viewer_name
 from bizreg.archives.services.items import DESCRIPTION_FIELDS
-from bizreg.archives.views.common import conflict, viewer_name
+from bizreg.archives.views.common import conflict
 from bizreg.core.excel import xlsx_response
 from bizreg.core.scoping import default_authority_for
 from bizreg.core.statemachine import TransitionNotAllowed
