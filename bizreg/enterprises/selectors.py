@@ -370,3 +370,39 @@ def home_figures(*, user) -> list[dict]:
         },
         {"key": "enterprises_locked", "label": _("锁定中"), "value": locked, "url": "/enterprises/?locked=1"},
     ]
+
+
+# --- what the register publishes (国家企业信用信息公示系统), for other apps' public pages -------------------
+
+# The columns anyone may see: never the legal representative's ID number.
+PUBLIC_COLUMNS = (
+    "id",
+    "authority_id",
+    "name",
+    "uscc",
+    "entity_type",
+    "legal_rep_name",
+    "established_on",
+    "address",
+    "status",
+    "in_ftz",
+    "ftz_area",
+)
+
+
+def public_register_matches(*, uscc: str = "", name: str = "", limit: int = 5) -> list[Enterprise]:
+    """Enterprises with this (normalised) USCC, else this exact name, loaded with the public columns only."""
+    queryset = Enterprise.objects.only(*PUBLIC_COLUMNS)
+    if uscc:
+        queryset = queryset.filter(uscc=uscc)
+    elif name:
+        queryset = queryset.filter(name=name)
+    else:
+        return []
+    return list(queryset.order_by("id")[:limit])
+
+
+def register_name_for_uscc(uscc: str) -> tuple[int, str] | None:
+    """(authority id, name) of the enterprise with this USCC, or None."""
+    found = Enterprise.objects.filter(uscc=uscc).values_list("authority_id", "name").first()
+    return (found[0], found[1]) if found else None

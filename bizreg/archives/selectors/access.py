@@ -31,6 +31,7 @@ from bizreg.archives.models import (
 from bizreg.core.identifiers import normalize_uscc
 from bizreg.core.masking import mask_id_number, mask_person_name, mask_phone
 from bizreg.core.scoping import authority_ids_for, scope_to_user
+from bizreg.enterprises.selectors import public_register_matches, register_name_for_uscc
 
 PAGE_SIZE = 25
 PUBLIC_MATCH_LIMIT = 5
@@ -88,27 +89,10 @@ class PublicRecord:
 
 
 def _register_matches(query: str) -> list:
-    # The register has no public selector yet (asked of the enterprises module): the columns read here are
-    # the ones the register itself publishes (国家企业信用信息公示系统), never the legal representative's ID.
-    from bizreg.enterprises.models import Enterprise
-
     uscc = normalize_uscc(query)
-    columns = (
-        "id",
-        "authority_id",
-        "name",
-        "uscc",
-        "entity_type",
-        "legal_rep_name",
-        "established_on",
-        "address",
-        "status",
-        "in_ftz",
-        "ftz_area",
-    )
-    queryset = Enterprise.objects.only(*columns)
-    queryset = queryset.filter(uscc=uscc) if len(uscc) == 18 else queryset.filter(name=query.strip())
-    return list(queryset.order_by("id")[:PUBLIC_MATCH_LIMIT])
+    if len(uscc) == 18:
+        return public_register_matches(uscc=uscc, limit=PUBLIC_MATCH_LIMIT)
+    return public_register_matches(name=query.strip(), limit=PUBLIC_MATCH_LIMIT)
 
 
 def _open_items(archive: ArchiveFile) -> list[PublicItem]:
@@ -162,12 +146,10 @@ class RegisterEntry:
 def register_entry_for_uscc(uscc: str) -> RegisterEntry | None:
     """The authority and name of the enterprise with this USCC (register first, then an archive that was
     moved in before its enterprise reached the register)."""
-    from bizreg.enterprises.models import Enterprise
-
     uscc = normalize_uscc(uscc)
-    found = Enterprise.objects.filter(uscc=uscc).values("authority_id", "name").first()
+    found = register_name_for_uscc(uscc)
     if found:
-        return RegisterEntry(found["authority_id"], found["name"], uscc)
+        return RegisterEntry(found[0], found[1], uscc)
     archive = ArchiveFile.objects.filter(uscc=uscc, merged_into__isnull=True).order_by("id").first()
     if archive:
         return RegisterEntry(archive.authority_id, archive.enterprise_name, uscc)
