@@ -24,7 +24,6 @@ whole or as the phrase of its parts.
 from __future__ import annotations
 
 import html
-import logging
 import re
 import threading
 import unicodedata
@@ -32,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bizreg.consultation.answering.text import REGISTRATION_TERMS
+from bizreg.core.segmentation import new_jieba_tokenizer
 
 # Archive vocabulary jieba's general dictionary splits; kept whole (their parts still come from search mode).
 ARCHIVE_TERMS: tuple[str, ...] = (
@@ -82,11 +82,7 @@ def _jieba():
     if _tokenizer is None:
         with _tokenizer_lock:
             if _tokenizer is None:
-                import jieba
-
-                jieba.setLogLevel(logging.WARNING)
-                tokenizer = jieba.Tokenizer()
-                tokenizer.initialize()
+                tokenizer = new_jieba_tokenizer()
                 for word in (*REGISTRATION_TERMS, *ARCHIVE_TERMS):
                     tokenizer.add_word(word, freq=tokenizer.suggest_freq(word, tune=False))
                 _tokenizer = tokenizer

@@ -24,6 +24,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bizreg.core.segmentation import new_jieba_tokenizer
+
 # Registration terms jieba's general dictionary splits or does not know. Kept whole so they are one
 # searchable term (and their parts are still added as search-mode sub-words).
 REGISTRATION_TERMS: tuple[str, ...] = (
@@ -289,13 +291,7 @@ def _get_tokenizer():
     if _tokenizer is None:
         with _tokenizer_lock:
             if _tokenizer is None:
-                import logging
-
-                import jieba
-
-                jieba.setLogLevel(logging.WARNING)
-                tokenizer = jieba.Tokenizer()
-                tokenizer.initialize()
+                tokenizer = new_jieba_tokenizer()
                 for term in REGISTRATION_TERMS:
                     _force_word(tokenizer, term)
                 for term, canonical in BUILTIN_SYNONYMS.items():
