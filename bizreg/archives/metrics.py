@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import Count, F, Min, Q, Sum
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 
 from bizreg.archives.models import (
     AccessRequest,
@@ -30,35 +28,12 @@ from bizreg.archives.models import (
     ItemSource,
     ScanPage,
 )
-from bizreg.core.metrics_registry import memoized, register_metric
+from bizreg.core.metrics_registry import memoized, percent, period_bounds, period_list_url, register_metric
 
-TWO_PLACES = Decimal("0.01")
 OPEN_STATES = (AccessState.SUBMITTED, AccessState.APPROVED)
 
 
-def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    tz = timezone.get_default_timezone()
-    return (
-        dt.datetime.combine(start, dt.time.min, tzinfo=tz),
-        dt.datetime.combine(end, dt.time.min, tzinfo=tz),
-    )
-
-
-def _percent(part: int, whole: int) -> Decimal:
-    if not whole:
-        return Decimal(0)
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
-
-
-def _list_url(url_name: str, from_param: str, to_param: str):
-    def records_url(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> str:
-        last = max(start, end - dt.timedelta(days=1))
-        return f"{reverse(url_name)}?{urlencode({from_param: start.isoformat(), to_param: last.isoformat()})}"
-
-    return records_url
-
-
-access_requests_url = _list_url("archives:access_list", "submitted_from", "submitted_to")
+access_requests_url = period_list_url("archives:access_list", "submitted_from", "submitted_to")
 
 
 # --- 档案查询服务率 -----------------------------------------------------------------------------------------
@@ -68,7 +43,7 @@ def query_service_counts(authority_ids: Sequence[int], start: dt.date, end: dt.d
     """(served in time, counted) over the requests submitted in the period; see the metric's definition."""
 
     def compute() -> tuple[int, int]:
-        lo, hi = _bounds(start, end)
+        lo, hi = period_bounds(start, end)
         now = timezone.now()
         in_time = Q(served_at__isnull=False, served_at__lte=F("due_at")) | Q(
             state=AccessState.REJECTED, decided_at__isnull=False, decided_at__lte=F("due_at")
@@ -100,7 +75,7 @@ def query_service_counts(authority_ids: Sequence[int], start: dt.date, end: dt.d
 )
 def query_service_rate(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
     in_time, counted = query_service_counts(authority_ids, start, end)
-    return _percent(in_time, counted)
+    return percent(in_time, counted)
 
 
 # --- pages digitized, QA pass rate --------------------------------------------------------------------------
@@ -116,7 +91,7 @@ def query_service_rate(authority_ids: Sequence[int], start: dt.date, end: dt.dat
     ),
 )
 def pages_digitized(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
-    lo, hi = _bounds(start, end)
+    lo, hi = period_bounds(start, end)
     ids = list(authority_ids)
     scanned = ScanPage.objects.filter(
         batch__authority_id__in=ids,
@@ -153,11 +128,11 @@ def pages_digitized(authority_ids: Sequence[int], start: dt.date, end: dt.date) 
     definition="本期完成入库的数字化批次抽检合格页数 ÷ 抽检页数 × 100%（人工抽检，默认每批 5%）。",
 )
 def qa_pass_rate(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
-    lo, hi = _bounds(start, end)
+    lo, hi = period_bounds(start, end)
     row = DigitizationBatch.objects.filter(
         authority_id__in=list(authority_ids), finished_at__gte=lo, finished_at__lt=hi
     ).aggregate(sampled=Sum("qa_sampled"), passed=Sum("qa_passed"))
-    return _percent(row["passed"] or 0, row["sampled"] or 0)
+    return percent(row["passed"] or 0, row["sampled"] or 0)
 
 
 # --- backlog ----------------------------------------------------------------------------------------------
@@ -173,7 +148,7 @@ def qa_pass_rate(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> 
     ),
 )
 def backlog(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
-    _lo, hi = _bounds(start, end)
+    _lo, hi = period_bounds(start, end)
     ids = list(authority_ids)
     archives = (
         ArchiveFile.history.as_of(hi).filter(authority_id__in=ids, status=ArchiveStatus.PENDING).count()

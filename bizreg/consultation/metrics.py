@@ -22,14 +22,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, F, Q, Sum
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 
 from bizreg.consultation.models import Call, CallOutcome, Ticket, TicketKind, TicketState
-from bizreg.core.metrics_registry import memoized, register_metric
+from bizreg.core.metrics_registry import memoized, percent, period_bounds, period_list_url, register_metric
 
-TWO_PLACES = Decimal("0.01")
 ONE_PLACE = Decimal("0.1")
 # Scores of the 1–5 post-call survey that count as satisfied (满意 and 非常满意).
 SATISFIED_MIN_SCORE = 4
@@ -44,20 +41,6 @@ def short_abandon_seconds() -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ImproperlyConfigured("CONSULTATION_SHORT_ABANDON_SECONDS 必须是不小于 0 的整数（秒）。")
     return value
-
-
-def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    tz = timezone.get_default_timezone()
-    return (
-        dt.datetime.combine(start, dt.time.min, tzinfo=tz),
-        dt.datetime.combine(end, dt.time.min, tzinfo=tz),
-    )
-
-
-def _percent(part: int, whole: int) -> Decimal:
-    if not whole:
-        return Decimal(0)
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
 def _mean(total: int, count: int) -> Decimal:
@@ -96,19 +79,19 @@ class CallFigures:
 
     @property
     def answer_rate(self) -> Decimal:
-        return _percent(self.answered, self.offered)
+        return percent(self.answered, self.offered)
 
     @property
     def abandon_rate(self) -> Decimal:
-        return _percent(self.abandoned, self.offered)
+        return percent(self.abandoned, self.offered)
 
     @property
     def blocked_rate(self) -> Decimal:
-        return _percent(self.blocked, self.offered)
+        return percent(self.blocked, self.offered)
 
     @property
     def service_level(self) -> Decimal:
-        return _percent(self.answered_within_sl, self.answered)
+        return percent(self.answered_within_sl, self.answered)
 
     @property
     def asa_seconds(self) -> Decimal:
@@ -120,11 +103,11 @@ class CallFigures:
 
     @property
     def completion_rate(self) -> Decimal:
-        return _percent(self.completed, self.answered)
+        return percent(self.completed, self.answered)
 
     @property
     def satisfaction_rate(self) -> Decimal:
-        return _percent(self.satisfied, self.surveyed)
+        return percent(self.satisfied, self.surveyed)
 
 
 def call_aggregates(short_abandon: int | None = None) -> dict:
@@ -170,7 +153,7 @@ def calls_in(authority_ids: Sequence[int], since: dt.datetime, until: dt.datetim
 def call_figures(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> CallFigures:
     """Every call figure of [start, end) in one query (kept for a shared_computation block)."""
     ids = sorted(authority_ids)
-    since, until = _bounds(start, end)
+    since, until = period_bounds(start, end)
     short = short_abandon_seconds()
 
     def compute() -> CallFigures:
@@ -198,15 +181,15 @@ class TicketFigures:
 
     @property
     def resolved_within_sla_rate(self) -> Decimal:
-        return _percent(self.resolved_on_time, self.due)
+        return percent(self.resolved_on_time, self.due)
 
     @property
     def complaints_on_time_rate(self) -> Decimal:
-        return _percent(self.complaints_on_time, self.complaints_due)
+        return percent(self.complaints_on_time, self.complaints_due)
 
     @property
     def csat_rate(self) -> Decimal:
-        return _percent(self.csat_satisfied, self.csat_surveyed)
+        return percent(self.csat_satisfied, self.csat_surveyed)
 
 
 def ticket_aggregates(now: dt.datetime) -> dict:
@@ -231,7 +214,7 @@ def ticket_aggregates(now: dt.datetime) -> dict:
 
 def ticket_figures(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> TicketFigures:
     ids = sorted(authority_ids)
-    since, until = _bounds(start, end)
+    since, until = period_bounds(start, end)
 
     def compute() -> TicketFigures:
         row = (
@@ -249,21 +232,12 @@ def ticket_figures(authority_ids: Sequence[int], start: dt.date, end: dt.date) -
 # metric period [start, end) becomes date_from=start, date_to=end − 1 day.
 
 
-def _list_url(url_name: str, **extra: str):
-    def records_url(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> str:
-        last = max(start, end - dt.timedelta(days=1))
-        query = {"date_from": start.isoformat(), "date_to": last.isoformat(), **extra}
-        return f"{reverse(url_name)}?{urlencode(query)}"
-
-    return records_url
-
-
-calls_url = _list_url("consultation:call_list")
-answered_calls_url = _list_url("consultation:call_list", outcome=CallOutcome.ANSWERED)
-abandoned_calls_url = _list_url("consultation:call_list", outcome=CallOutcome.ABANDONED)
-surveyed_calls_url = _list_url("consultation:call_list", satisfaction="rated")
-tickets_url = _list_url("consultation:ticket_list")
-complaints_url = _list_url("consultation:ticket_list", kind=TicketKind.COMPLAINT)
+calls_url = period_list_url("consultation:call_list")
+answered_calls_url = period_list_url("consultation:call_list", outcome=CallOutcome.ANSWERED)
+abandoned_calls_url = period_list_url("consultation:call_list", outcome=CallOutcome.ABANDONED)
+surveyed_calls_url = period_list_url("consultation:call_list", satisfaction="rated")
+tickets_url = period_list_url("consultation:ticket_list")
+complaints_url = period_list_url("consultation:ticket_list", kind=TicketKind.COMPLAINT)
 
 _OFFERED = (
     "来电量（呼入量）= 统计期内（按来电时间）到达热线分线组的全部来电：已接听、呼损（来电方挂断）、占线/拥塞"

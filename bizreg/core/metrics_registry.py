@@ -15,10 +15,13 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from importlib import import_module
 
 from django.apps import apps
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
 
 MetricFunction = Callable[[Sequence[int], dt.date, dt.date], Decimal]
 RecordsUrlFunction = Callable[[Sequence[int], dt.date, dt.date], str]
@@ -111,3 +114,36 @@ def memoized(key: tuple, compute: Callable[[], object]):
     if key not in cache:
         cache[key] = compute()
     return cache[key]
+
+
+# --- helpers every app's metrics.py uses ------------------------------------------------------------------
+
+TWO_PLACES = Decimal("0.01")
+
+
+def period_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The half-open period [start, end) as local-midnight datetimes."""
+    tz = timezone.get_default_timezone()
+    return (
+        dt.datetime.combine(start, dt.time.min, tzinfo=tz),
+        dt.datetime.combine(end, dt.time.min, tzinfo=tz),
+    )
+
+
+def percent(part: int, whole: int) -> Decimal:
+    """part ÷ whole × 100, two places, half up; 0 when there is nothing to divide by."""
+    if not whole:
+        return Decimal(0)
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def period_list_url(url_name: str, from_param: str = "date_from", to_param: str = "date_to", **extra: str):
+    """A drill-down: the module's list page filtered to the records behind a figure. List pages filter by
+    inclusive dates, so the metric period [start, end) becomes from=start, to=end − 1 day."""
+
+    def records_url(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> str:
+        last = max(start, end - dt.timedelta(days=1))
+        query = {from_param: start.isoformat(), to_param: last.isoformat(), **extra}
+        return f"{reverse(url_name)}?{urlencode(query)}"
+
+    return records_url

@@ -18,11 +18,16 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Count, DateField, F, Func, Q
 from django.db.models.functions import TruncDate
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 
-from bizreg.core.metrics_registry import memoized, register_metric
+from bizreg.core.metrics_registry import (
+    TWO_PLACES,
+    memoized,
+    percent,
+    period_bounds,
+    period_list_url,
+    register_metric,
+)
 from bizreg.core.workdays import WorkingCalendar
 from bizreg.registration.models import (
     CasePause,
@@ -34,25 +39,9 @@ from bizreg.registration.models import (
     ServiceRecord,
 )
 
-TWO_PLACES = Decimal("0.01")
-
-
-def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    tz = timezone.get_default_timezone()
-    return (
-        dt.datetime.combine(start, dt.time.min, tzinfo=tz),
-        dt.datetime.combine(end, dt.time.min, tzinfo=tz),
-    )
-
 
 def _ids(authority_ids: Sequence[int]) -> list[int]:
     return list(authority_ids)
-
-
-def _percent(part: int, whole: int) -> Decimal:
-    if not whole:
-        return Decimal(0)
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
 # --- drill-down: the module's own list pages filtered to the records behind a figure ----------------------
@@ -60,19 +49,10 @@ def _percent(part: int, whole: int) -> Decimal:
 # metric period [start, end) becomes date_from=start, date_to=end − 1 day.
 
 
-def _list_url(url_name: str, from_param: str, to_param: str, **extra: str):
-    def records_url(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> str:
-        last = max(start, end - dt.timedelta(days=1))
-        query = {from_param: start.isoformat(), to_param: last.isoformat(), **extra}
-        return f"{reverse(url_name)}?{urlencode(query)}"
-
-    return records_url
-
-
-cases_received_url = _list_url("registration:case_list", "received_from", "received_to")
-service_records_url = _list_url("registration:records_list", "date_from", "date_to")
-licence_sheets_url = _list_url("registration:licence_sheets", "date_from", "date_to")
-cases_decided_url = _list_url("registration:case_list", "decided_from", "decided_to")
+cases_received_url = period_list_url("registration:case_list", "received_from", "received_to")
+service_records_url = period_list_url("registration:records_list", "date_from", "date_to")
+licence_sheets_url = period_list_url("registration:licence_sheets", "date_from", "date_to")
+cases_decided_url = period_list_url("registration:case_list", "decided_from", "decided_to")
 
 
 # --- business volume ------------------------------------------------------------------------------------
@@ -180,7 +160,7 @@ def business_volume_kinds() -> tuple[str, ...]:
 def business_volume_breakdown(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> dict[str, int]:
     """The count of every kind (counted or not), so a report can show what the total is made of."""
     ids = _ids(authority_ids)
-    since, until = _bounds(start, end)
+    since, until = period_bounds(start, end)
     return {key: kind.count(ids, since, until) for key, kind in BUSINESS_VOLUME_KINDS.items()}
 
 
@@ -200,7 +180,7 @@ def business_volume_breakdown(authority_ids: Sequence[int], start: dt.date, end:
 )
 def business_volume(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
     ids = _ids(authority_ids)
-    since, until = _bounds(start, end)
+    since, until = period_bounds(start, end)
     return Decimal(sum(BUSINESS_VOLUME_KINDS[k].count(ids, since, until) for k in business_volume_kinds()))
 
 
@@ -212,7 +192,7 @@ def business_volume(authority_ids: Sequence[int], start: dt.date, end: dt.date) 
     records_url=cases_received_url,
 )
 def cases_received(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
-    since, until = _bounds(start, end)
+    since, until = period_bounds(start, end)
     return Decimal(_cases_received(_ids(authority_ids), since, until))
 
 
@@ -224,7 +204,7 @@ def cases_received(authority_ids: Sequence[int], start: dt.date, end: dt.date) -
     records_url=service_records_url,
 )
 def info_entries_and_guidance(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
-    since, until = _bounds(start, end)
+    since, until = period_bounds(start, end)
     return Decimal(_service_records(_ids(authority_ids), since, until))
 
 
@@ -240,9 +220,9 @@ def info_entries_and_guidance(authority_ids: Sequence[int], start: dt.date, end:
     records_url=licence_sheets_url,
 )
 def licence_usage_rate(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
-    since, until = _bounds(start, end)
+    since, until = period_bounds(start, end)
     consumed, valid = _licence_consumption(_ids(authority_ids), since, until)
-    return _percent(valid, consumed)
+    return percent(valid, consumed)
 
 
 # --- processing time ------------------------------------------------------------------------------------
@@ -320,7 +300,7 @@ def decided_cases(authority_ids: Sequence[int], start: dt.date, end: dt.date) ->
 
 
 def _decided_cases(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> list[Decided]:
-    since, until = _bounds(start, end)
+    since, until = period_bounds(start, end)
     decided = RegistrationCase.objects.filter(
         authority_id__in=_ids(authority_ids),
         decided_at__gte=since,
@@ -465,7 +445,7 @@ def p90_processing_working_days(authority_ids: Sequence[int], start: dt.date, en
 )
 def on_time_rate(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> Decimal:
     cases = decided_cases(authority_ids, start, end)
-    return _percent(sum(c.on_time for c in cases), _count(cases))
+    return percent(sum(c.on_time for c in cases), _count(cases))
 
 
 def _year_earlier(day: dt.date) -> dt.date:
