@@ -5,13 +5,10 @@ its enterprise's archive, listed on its month's transfer list, and the year's qu
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 
 from bizreg.archives.models import (
     AccessRequest,
@@ -26,6 +23,7 @@ from bizreg.archives.models import (
 from bizreg.core.metrics_registry import get_metric
 from bizreg.core.models import Authority, BackgroundJob
 from bizreg.registration.models import RegistrationCase
+from bizreg.testing.demo import seeded_demo_year
 
 SCALE = 0.01
 YEAR = 2023
@@ -34,11 +32,8 @@ _CODE = re.compile(r"^[A-Z0-9]+-SS·\d{4}-(Y|D30|D10)-[A-Z0-9]+-\d{4}-\d{4}$")
 
 @pytest.fixture(scope="module")
 def demo_year(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        out = io.StringIO()
-        call_command("seed_demo", "--scale", str(SCALE), stdout=out)
-        yield out.getvalue()
-        transaction.set_rollback(True)
+    with seeded_demo_year(django_db_blocker, SCALE) as printed:
+        yield printed
 
 
 pytestmark = pytest.mark.django_db

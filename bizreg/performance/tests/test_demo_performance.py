@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Count, Sum
 
 from bizreg.core.demo import DemoContext
@@ -33,6 +32,7 @@ from bizreg.performance.models import (
     ReportStatus,
 )
 from bizreg.performance.selectors.measurements import evaluate_project, indicator_actual
+from bizreg.testing.demo import seeded_demo_year
 
 SCALE = 0.01
 YEAR = 2023
@@ -49,11 +49,8 @@ WIRED = {
 @pytest.fixture(scope="module")
 def demo_year(django_db_setup, django_db_blocker):
     """One seeded demo year (every seeder, so the registration year comes first), rolled back at the end."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        out = io.StringIO()
-        call_command("seed_demo", "--scale", str(SCALE), stdout=out)
-        yield out.getvalue()
-        transaction.set_rollback(True)
+    with seeded_demo_year(django_db_blocker, SCALE) as printed:
+        yield printed
 
 
 @pytest.fixture

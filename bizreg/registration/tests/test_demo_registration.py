@@ -9,8 +9,6 @@ import re
 from collections import Counter, defaultdict
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -35,6 +33,7 @@ from bizreg.registration.models import (
 )
 from bizreg.registration.services.cases import case_working_days
 from bizreg.registration.services.mail import validate_tracking_number
+from bizreg.testing.demo import seeded_demo_year
 
 SCALE = 0.02
 YEAR = 2023
@@ -44,11 +43,8 @@ EXTRA_LOGS = {"request_extension", "approve_extension", "refuse_extension"}
 @pytest.fixture(scope="module")
 def demo_year(django_db_setup, django_db_blocker):
     """One seeded demo year for the whole module, rolled back at the end."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        out = io.StringIO()
-        call_command("seed_demo", "--scale", str(SCALE), stdout=out)
-        yield out.getvalue()
-        transaction.set_rollback(True)
+    with seeded_demo_year(django_db_blocker, SCALE) as printed:
+        yield printed
 
 
 @pytest.fixture
