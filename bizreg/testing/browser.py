@@ -25,7 +25,7 @@ CHROMIUM_ARGS = [
 DEFAULT_TIMEOUT_MS = 15_000
 
 
-def new_page(browser, *, viewport: tuple[int, int] = (1280, 900), accept_downloads: bool = False):
+def new_page(browser, *, viewport: tuple[int, int] = (1280, 900), accept_downloads: bool = True):
     context = browser.new_context(
         viewport={"width": viewport[0], "height": viewport[1]},
         locale="zh-CN",

@@ -107,7 +107,7 @@ def test_archivist_digitizes_a_batch_and_finds_a_phrase_in_the_searchable_pdf(
         },
     ]
     base = live_server.url
-    page = new_page(browser, accept_downloads=True)
+    page = new_page(browser)
     sign_in(page, base, archivist, reverse("archives:batch_new"))
 
     # 1. A new batch, two scans uploaded.
