@@ -3,6 +3,14 @@
 One engine per process, created on first use: loading the ONNX models takes seconds, so a worker pays it
 once. RapidOCR loads its det/cls/rec models lazily behind its own locks and our calls never change its
 parameters, so concurrent `recognize` calls from several threads are safe.
+
+`recognize` calls the detector and the recogniser itself instead of the engine's one-call path: detection
+on a copy at most DETECT_SIDE px long, recognition on crops of the full-resolution image (cut with
+RapidOCR's own perspective crop). The detector's cost grows with the pixels it sees and was most of a
+page's OCR time at RapidOCR's 2000 px; see bench/RESULTS.md (ocr_pipeline, 2026-12-02 evening) for the
+sizes tried: 1280 and 1536 misread full-width punctuation on more bench pages than 2000, 1664 did not.
+The angle classifier is not run: process_page has already turned the page upright (quarter turns and
+the same classifier's vote on its longest lines).
 """
 
 from __future__ import annotations
@@ -17,6 +25,9 @@ from PIL import Image
 
 _engine: Any = None
 _engine_lock = threading.Lock()
+
+# Longest side of the copy the text detector sees (RapidOCR's default is 2000 for detection and recognition).
+DETECT_SIDE = 1664
 
 
 @dataclass(frozen=True)
@@ -80,18 +91,65 @@ def order_lines(lines: list[OcrLine]) -> tuple[list[OcrLine], str]:
     return ordered, text
 
 
-def recognize(image) -> OcrResult:
-    """Recognise the text of a page image (PIL image or RGB/L numpy array)."""
-    output = get_engine()(to_bgr(image))
-    if output.boxes is None or output.txts is None or not len(output.txts):
-        return OcrResult(text="", lines=[], confidence=0.0)
+def _detect(engine: Any, bgr: np.ndarray, detect_side: int) -> np.ndarray:
+    """Text-line quadrilaterals (N×4×2, float32, pixels of `bgr`), found on a copy at most `detect_side` long.
+
+    The detector only has to find where the lines are, which it does as well on a ~1500 px page as at
+    full size, and its cost grows with the pixels it sees; so it gets a small copy (rounded to 32 px as
+    RapidOCR does) and the boxes are scaled back with RapidOCR's own mapping.
+    """
+    from rapidocr.utils.process_img import (
+        apply_vertical_padding,
+        map_boxes_to_original,
+        resize_image_within_bounds,
+    )
+
+    cfg = engine.cfg.Global
+    small, ratio_h, ratio_w = resize_image_within_bounds(bgr, cfg.min_side_len, detect_side)
+    op_record: dict[str, Any] = {"preprocess": {"ratio_h": ratio_h, "ratio_w": ratio_w}}
+    if cfg.use_vertical_padding:
+        small, op_record = apply_vertical_padding(small, op_record, cfg.width_height_ratio, cfg.min_height)
+    detected = engine._load_det_model()(small)
+    if detected.boxes is None or not len(detected.boxes):
+        return np.zeros((0, 4, 2), np.float32)
+    height, width = bgr.shape[:2]
+    boxes = map_boxes_to_original(np.asarray(detected.boxes, np.float32), op_record, height, width)
+    return boxes.astype(np.float32)
+
+
+def recognize_crops(bgr: np.ndarray, boxes: np.ndarray) -> list[OcrLine]:
+    """Recognise the text inside each quadrilateral of `boxes`, cut from the full-resolution `bgr`
+    (no angle classifier: the pages come upright from process.process_page's orientation step).
+    Lines scoring under RapidOCR's `Global.text_score` or reading as nothing are dropped, as it does."""
+    from rapidocr.ch_ppocr_rec import TextRecInput
+    from rapidocr.utils.process_img import get_rotate_crop_image
+
+    if not len(boxes):
+        return []
+    engine = get_engine()
+    crops = [get_rotate_crop_image(bgr, box.copy()) for box in boxes]
+    output = engine._load_rec_model()(TextRecInput(img=crops))
+    if output.txts is None:
+        return []
+    min_score = engine.cfg.Global.text_score
     lines = []
-    for box, text, score in zip(output.boxes, output.txts, output.scores, strict=True):
-        points = np.asarray(box, dtype=float)
-        x0, y0 = points.min(axis=0)
-        x1, y1 = points.max(axis=0)
+    for box, text, score in zip(boxes, output.txts, output.scores, strict=True):
+        if score < min_score or not text.strip():
+            continue
+        x0, y0 = box.min(axis=0)
+        x1, y1 = box.max(axis=0)
         lines.append(OcrLine((int(x0), int(y0), int(round(x1)), int(round(y1))), text.strip(), float(score)))
-    lines = [line for line in lines if line.text]
+    return lines
+
+
+def recognize(image, *, detect_side: int = DETECT_SIDE) -> OcrResult:
+    """Recognise the text of an upright page image (PIL image or RGB/L numpy array); boxes are in its pixels.
+
+    Detection runs on a copy at most `detect_side` px long, recognition on crops of the full-resolution
+    image: RapidOCR's one-call path shrinks the whole page to 2000 px for both, which made detection most
+    of the cost and recognition read from a downscaled page."""
+    bgr = to_bgr(image)
+    lines = recognize_crops(bgr, _detect(get_engine(), bgr, detect_side))
     ordered, text = order_lines(lines)
     weight = sum(len(line.text) for line in ordered)
     confidence = sum(line.score * len(line.text) for line in ordered) / weight if weight else 0.0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import cv2
@@ -65,6 +65,9 @@ class SamplePage:
     doc_date: str
     skew: float = 0.0
     quality: str = "clean"
+    # Where each line of `text` was drawn (x0, y0, x1, y1, the ink's bounding box) in pixels of the page as
+    # rendered, before degrade(): they fit `image` only when it was not rotated, i.e. skew == 0.
+    line_boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 def make_uscc(rng: random.Random) -> str:
@@ -182,7 +185,9 @@ def _draw_seal(image: Image.Image, center: tuple[int, int], radius: int) -> None
     image.paste(Image.fromarray(out.astype(np.uint8)), box[:2])
 
 
-def _render(content: dict, dpi: int, with_seal: bool) -> tuple[Image.Image, list[str]]:
+def _render(
+    content: dict, dpi: int, with_seal: bool
+) -> tuple[Image.Image, list[str], list[tuple[int, int, int, int]]]:
     px_per_mm = dpi / 25.4
     width, height = (round(v * px_per_mm) for v in A4_MM)
     image = Image.new("RGB", (width, height), (255, 255, 255))
@@ -192,18 +197,23 @@ def _render(content: dict, dpi: int, with_seal: bool) -> tuple[Image.Image, list
     left, right = round(28 * px_per_mm), width - round(26 * px_per_mm)
     y = round(37 * px_per_mm)
     lines: list[str] = []
+    boxes: list[tuple[int, int, int, int]] = []
+
+    def drawn(position: tuple[float, float], text: str, font: ImageFont.FreeTypeFont) -> None:
+        draw.text(position, text, font=font, fill=(0, 0, 0))
+        lines.append(text)
+        x0, y0, x1, y1 = draw.textbbox(position, text, font=font)
+        boxes.append((round(x0), round(y0), round(x1), round(y1)))
 
     title_w = title_font.getlength(content["title"])
     if title_w > right - left:
         title_font = _font(int(22 * pt * (right - left) / title_w))
         title_w = title_font.getlength(content["title"])
-    draw.text(((width - title_w) / 2, y), content["title"], font=title_font, fill=(0, 0, 0))
-    lines.append(content["title"])
+    drawn(((width - title_w) / 2, y), content["title"], title_font)
     y += round(22 * pt * 2.0)
     if content["number"]:
         number_w = body_font.getlength(content["number"])
-        draw.text(((width - number_w) / 2, y), content["number"], font=body_font, fill=(0, 0, 0))
-        lines.append(content["number"])
+        drawn(((width - number_w) / 2, y), content["number"], body_font)
         y += round(14 * pt * 2.4)
 
     leading = round(14 * pt * 1.75)
@@ -212,22 +222,19 @@ def _render(content: dict, dpi: int, with_seal: bool) -> tuple[Image.Image, list
         addressee = index == 0 and paragraph.endswith("：")
         for n, line in enumerate(_wrap(paragraph, body_font, right - left, 0 if addressee else indent)):
             x = left + (indent if n == 0 and not addressee else 0)
-            draw.text((x, y), line, font=body_font, fill=(0, 0, 0))
-            lines.append(line)
+            drawn((x, y), line, body_font)
             y += leading
     y += leading * 2
     sig_x = right - body_font.getlength(content["signature"])
-    draw.text((sig_x, y), content["signature"], font=body_font, fill=(0, 0, 0))
-    lines.append(content["signature"])
+    drawn((sig_x, y), content["signature"], body_font)
     date_y = y + leading
     date_x = right - body_font.getlength(content["date"]) - indent
-    draw.text((date_x, date_y), content["date"], font=body_font, fill=(0, 0, 0))
-    lines.append(content["date"])
+    drawn((date_x, date_y), content["date"], body_font)
     if with_seal:
         radius = round(21 * px_per_mm)
         # Official seals sit over the issuer and date ("骑年盖月"), as on the real notices.
         _draw_seal(image, (round(right - radius * 1.3), round(date_y - leading * 0.3)), radius)
-    return image, lines
+    return image, lines, boxes
 
 
 def _rotate(array: np.ndarray, angle: float, fill: tuple[int, ...]) -> np.ndarray:
@@ -308,7 +315,7 @@ def generate_page(
     code = uscc or make_uscc(rng)
     content = _content(rng, kind, name, code)
     dpi = 200 if quality == "poor" else 300
-    image, lines = _render(content, dpi, with_seal=kind[2])
+    image, lines, boxes = _render(content, dpi, with_seal=kind[2])
     image, angle = degrade(image, quality, random.Random(seed * 7919 + len(quality)), skew)
     return SamplePage(
         image=image,
@@ -322,6 +329,7 @@ def generate_page(
         doc_date=content["date"],
         skew=angle,
         quality=quality,
+        line_boxes=boxes,
     )
 
 

@@ -1,0 +1,73 @@
+"""Detection on a downscaled copy, recognition on full-resolution crops: boxes land on the drawn lines."""
+
+import numpy as np
+import pytest
+
+from bizreg.archives.imaging.ocr import character_error_rate, recognize, recognize_crops, to_bgr
+from bizreg.archives.imaging.samples import generate_page
+
+
+@pytest.fixture(scope="module")
+def clean_page():
+    return generate_page(11, "clean")
+
+
+def _overlap(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    """Intersection over the smaller box's area."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return w * h / smaller
+
+
+def test_sample_page_line_boxes_match_its_lines(clean_page):
+    lines = clean_page.text.splitlines()
+    assert len(clean_page.line_boxes) == len(lines)
+    width, height = clean_page.image.size
+    for x0, y0, x1, y1 in clean_page.line_boxes:
+        assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height
+    # Lines are listed top to bottom.
+    tops = [box[1] for box in clean_page.line_boxes]
+    assert tops == sorted(tops)
+
+
+@pytest.mark.parametrize("detect_side", [960, 1536])
+def test_boxes_are_in_pixels_of_the_given_image(clean_page, detect_side):
+    # A 2480×3508 page detected on a copy 960 or 1536 px long: each drawn line must be covered by an OCR
+    # box, which fails if the boxes were left in the copy's pixels or scaled the wrong way.
+    result = recognize(clean_page.image, detect_side=detect_side)
+    assert character_error_rate(result.text, clean_page.text) < 0.02
+    for truth in clean_page.line_boxes:
+        assert max(_overlap(truth, line.box) for line in result.lines) > 0.8
+
+
+def test_recognition_on_true_line_boxes_reads_the_page(clean_page):
+    quads = np.asarray(
+        [
+            [[x0 - 6, y0 - 6], [x1 + 6, y0 - 6], [x1 + 6, y1 + 6], [x0 - 6, y1 + 6]]
+            for x0, y0, x1, y1 in clean_page.line_boxes
+        ],
+        np.float32,
+    )
+    lines = recognize_crops(to_bgr(clean_page.image), quads)
+    assert [line.text.replace(" ", "") for line in lines][0] == clean_page.title
+    assert character_error_rate("".join(line.text for line in lines), clean_page.text) < 0.02
+
+
+def test_no_boxes_means_no_lines(clean_page):
+    assert recognize_crops(to_bgr(clean_page.image), np.zeros((0, 4, 2), np.float32)) == []
+
+
+def test_small_image_is_not_enlarged_for_detection(clean_page):
+    # The title line alone, far under the detection size: boxes stay inside the crop.
+    x0, y0, x1, y1 = clean_page.line_boxes[0]
+    crop = np.asarray(clean_page.image)[y0 - 20 : y1 + 20, x0 - 20 : x1 + 20]
+    result = recognize(crop)
+    assert result.text.replace(" ", "") == clean_page.title
+    height, width = crop.shape[:2]
+    assert all(
+        0 <= line.box[0] < line.box[2] <= width and 0 <= line.box[1] < line.box[3] <= height
+        for line in result.lines
+    )
