@@ -15,16 +15,29 @@ Project: `selectors.search.archive_search(user=<superuser>, query, filters, page
 rank, 25 items with snippets and hit pages. Reference: the bare engine query over the same token text and
 the same match expression (facet terms included): SQLite `SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY
 rank LIMIT 25`, PostgreSQL `SELECT item_id … WHERE search_vector @@ q ORDER BY ts_rank(…) DESC LIMIT 25`.
-ratio = project p95 ÷ reference p95. Goal: project p95 < 100 ms at 1M.
+ratio = project p95 ÷ reference p95. Goal: project p95 < 100 ms at 1M. After the timed pass, one more
+pass times the selector's steps (window, ranked, hits with snippets) and logs the 10 slowest queries.
+
+Loading: the token text is made by 2 pool processes while this one generates the next rows; rows and
+token text are cached in bench/out/archive_search-<size>-<seed>-<hash>.jsonl.gz (git-ignored), so a
+later run only writes them (cache_path says what the hash covers; delete the file to force a rebuild).
 
     python -m bench.archive_search --backend sqlite --size quick
 """
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
+import gzip
+import hashlib
+import inspect
+import itertools
+import json
+import multiprocessing
 import random
 import time
+from pathlib import Path
 
 from bench.common import (
     backend_args,
@@ -42,6 +55,9 @@ ITEMS_PER_ARCHIVE = 10
 QUERIES = 200
 TEXT_BYTES = 1000
 CHUNK = 5_000
+TOKENIZE_PROCESSES = 2
+TOKENIZE_CHUNK = 2_000
+CACHE_PROBE = 500  # items whose token text, made afresh, is part of the cache file's name
 
 
 def _words(text: str) -> list[str]:
@@ -180,179 +196,222 @@ def _write(connection, table: str, columns: list[str], rows: list[tuple]) -> Non
             cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
+SEED = 20261202
+CACHE_DIR = Path(__file__).resolve().parent / "out"
+_ARCHIVE_FIELDS = (
+    "id",
+    "archival_code",
+    "year",
+    "enterprise_name",
+    "uscc",
+    "fonds_code",
+    "organization_code",
+    "status",
+)
+_ITEM_FIELDS = (
+    "id",
+    "archive_id",
+    "item_number",
+    "archival_code",
+    "doc_type",
+    "title",
+    "responsible_party",
+    "doc_date",
+    "doc_number",
+    "pages",
+    "open_status",
+    "classification",
+    "source",
+    "digitization",
+    "text",
+)
+
+
+def _generate(count: int):
+    """(archive values, item values) per item, in item order, deterministic for SEED. The archive values
+    repeat for each of its items (the tokeniser needs them with every item)."""
+    gen = Generator(SEED)
+    archive: tuple = ()
+    for n in range(count):
+        if n % ITEMS_PER_ARCHIVE == 0:
+            archive_id = n // ITEMS_PER_ARCHIVE + 1
+            year = gen.rng.randrange(2000, 2025)
+            code = f"Q0115-SS·{year}-Y-DJK-{archive_id:07d}"
+            archive = (archive_id, code, year, gen.enterprise(), _uscc(gen.rng), "Q0115", "DJK", "shelved")
+        number = n % ITEMS_PER_ARCHIVE + 1
+        doc_type, title = DOC_TYPES[gen.rng.randrange(len(DOC_TYPES))]
+        year = archive[2]
+        doc_date = dt.date(year, 1 + gen.rng.randrange(12), 1 + gen.rng.randrange(28))
+        doc_number = (
+            f"穗南市监内字〔{year}〕第{gen.rng.randrange(1, 99999)}号"
+            if doc_type.startswith("notice")
+            else ""
+        )
+        pages = gen.rng.randrange(1, 6)
+        open_status = "open" if gen.rng.random() < 0.6 else "controlled"
+        classification = "internal" if gen.rng.random() < 0.05 else "none"
+        source = gen.rng.choice(SOURCES)
+        text = gen.text(archive[3], archive[4])
+        item = (
+            n + 1,
+            archive[0],
+            number,
+            f"{archive[1]}-{number:04d}",
+            doc_type,
+            title,
+            archive[3],
+            doc_date,
+            doc_number,
+            pages,
+            open_status,
+            classification,
+            source,
+            "digitized",
+            text,
+        )
+        yield archive, item
+
+
+def _tokenize_chunk(authority_id: int, records: list[tuple[tuple, tuple]]) -> list[str]:
+    """The project's token text of each item (runs in a pool worker; no database access: the archive is
+    attached as an unsaved instance)."""
+    from bizreg.archives.models import ArchiveFile, ArchiveItem
+    from bizreg.archives.services.search_index import item_search_tokens
+
+    out = []
+    archive = None
+    for archive_values, item_values in records:
+        if archive is None or archive.id != archive_values[0]:
+            archive = ArchiveFile(
+                authority_id=authority_id, **dict(zip(_ARCHIVE_FIELDS, archive_values, strict=True))
+            )
+        fields = dict(zip(_ITEM_FIELDS, item_values, strict=True))
+        del fields["archive_id"]
+        out.append(item_search_tokens(ArchiveItem(archive=archive, **fields)))
+    return out
+
+
+def cache_path(count: int, authority_id: int) -> Path:
+    """Where generated rows and their token text are kept between runs: named by size, seed and a hash
+    of what decides them — the generator's source and vocabulary, and the token text the project's
+    indexing code makes now of the first CACHE_PROBE items (so a tokeniser change that alters tokens
+    makes a new file, while a refactoring that keeps them does not)."""
+    import jieba
+
+    digest = hashlib.sha256()
+    for obj in (Generator, _uscc, _generate):
+        digest.update(inspect.getsource(obj).encode())
+    constants = (SURNAMES, GIVEN, TRADE, INDUSTRY, ROADS, SCOPE, BOILERPLATE, DOC_TYPES, SOURCES)
+    digest.update(repr((constants, TEXT_BYTES, ITEMS_PER_ARCHIVE, authority_id, jieba.__version__)).encode())
+    probe = list(itertools.islice(_generate(count), CACHE_PROBE))
+    digest.update("\n".join(_tokenize_chunk(authority_id, probe)).encode())
+    return CACHE_DIR / f"archive_search-{count}-{SEED}-{digest.hexdigest()[:12]}.jsonl.gz"
+
+
+def _records_from_cache(path: Path):
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            archive, item, tokens = json.loads(line)
+            item[7] = dt.date.fromisoformat(item[7])
+            yield tuple(archive) if archive else None, tuple(item), tokens
+
+
+def _records_generated(count: int, authority_id: int, path: Path, timings: dict):
+    """Generate and tokenise (2 pool processes; this process generates the next chunks meanwhile),
+    writing the cache file as it goes; it is renamed into place only when complete."""
+    from django.db import connections
+
+    from bizreg.archives import search
+
+    search._jieba()  # load the dictionary once, before the fork
+    connections.close_all()  # the workers must not share this process's database connection
+    tmp = path.with_suffix(".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pending: collections.deque = collections.deque()
+    source = _generate(count)
+    context = multiprocessing.get_context("fork")
+    with (
+        context.Pool(TOKENIZE_PROCESSES) as pool,
+        gzip.open(tmp, "wt", encoding="utf-8", compresslevel=1) as out,
+    ):
+
+        def submit() -> bool:
+            t = time.perf_counter()
+            records = list(itertools.islice(source, TOKENIZE_CHUNK))
+            timings["generate"] += time.perf_counter() - t
+            if records:
+                pending.append((records, pool.apply_async(_tokenize_chunk, (authority_id, records))))
+            return bool(records)
+
+        for _ in range(TOKENIZE_PROCESSES + 1):
+            submit()
+        while pending:
+            records, result = pending.popleft()
+            t = time.perf_counter()
+            tokens = result.get()
+            timings["tokenize_wait"] += time.perf_counter() - t
+            for (archive, item), text in zip(records, tokens, strict=True):
+                first = item[2] == 1
+                out.write(
+                    json.dumps(
+                        [archive if first else None, [*item[:7], item[7].isoformat(), *item[8:]], text]
+                    )
+                )
+                out.write("\n")
+                yield (archive if first else None), item, text
+            submit()
+    tmp.rename(path)
+
+
 def load(count: int, authority) -> dict:
-    """Archives, items and their search docs for `count` items; returns timings."""
+    """Archives, items and their search docs for `count` items; returns timings. Rows and token text come
+    from the cache file when a previous run made it, else are generated and tokenised (and cached)."""
     from django.db import connection, transaction
 
     from bizreg.archives.models import ArchiveFile, ArchiveItem
     from bizreg.archives.models_search import ItemSearchDoc
-    from bizreg.archives.services.search_index import item_search_tokens
 
-    gen = Generator(20261202)
-    archive_var = {
-        "id",
-        "archival_code",
-        "year",
-        "enterprise_name",
-        "uscc",
-        "authority_id",
-        "fonds_code",
-        "organization_code",
-        "status",
-    }
-    item_var = {
-        "id",
-        "archive_id",
-        "item_number",
-        "archival_code",
-        "doc_type",
-        "title",
-        "responsible_party",
-        "doc_date",
-        "doc_number",
-        "pages",
-        "open_status",
-        "classification",
-        "source",
-        "digitization",
-        "text",
-    }
-    a_cols, a_const = _constant_columns(ArchiveFile, archive_var, connection)
-    i_cols, i_const = _constant_columns(ArchiveItem, item_var, connection)
-    a_names = [
-        "id",
-        "archival_code",
-        "year",
-        "enterprise_name",
-        "uscc",
-        "authority_id",
-        "fonds_code",
-        "organization_code",
-        "status",
-    ]
-    i_names = [
-        "id",
-        "archive_id",
-        "item_number",
-        "archival_code",
-        "doc_type",
-        "title",
-        "responsible_party",
-        "doc_date",
-        "doc_number",
-        "pages",
-        "open_status",
-        "classification",
-        "source",
-        "digitization",
-        "text",
-    ]
+    a_cols, a_const = _constant_columns(ArchiveFile, set(_ARCHIVE_FIELDS) | {"authority_id"}, connection)
+    i_cols, i_const = _constant_columns(ArchiveItem, set(_ITEM_FIELDS), connection)
+    updated_at = i_const[i_cols.index("updated_at")]
+    a_names = [*_ARCHIVE_FIELDS[:5], "authority_id", *_ARCHIVE_FIELDS[5:]]
     pg = connection.vendor == "postgresql"
+    path = cache_path(count, authority.id)
+    cached = path.exists()
+    timings = {"generate": 0.0, "tokenize_wait": 0.0, "write": 0.0}
+    log(f"  {'reading cached' if cached else 'generating and tokenising (cached to)'} {path.name}")
+    records = _records_from_cache(path) if cached else _records_generated(count, authority.id, path, timings)
     if pg:
         with connection.cursor() as cursor:
             cursor.execute("DROP INDEX IF EXISTS archives_itemsearch_gin")
-    gen_s = index_s = write_s = 0.0
     archive_rows, item_rows, doc_rows = [], [], []
 
     def flush():
-        nonlocal write_s
         t = time.perf_counter()
         with transaction.atomic():
             _write(connection, "archives_archivefile", a_names + a_cols, archive_rows)
-            _write(connection, "archives_archiveitem", i_names + i_cols, item_rows)
+            _write(connection, "archives_archiveitem", list(_ITEM_FIELDS) + i_cols, item_rows)
             _write(
                 connection,
                 "archives_itemsearchdoc",
                 ["item_id", "authority_id", "tokens", "updated_at"],
                 doc_rows,
             )
-        write_s += time.perf_counter() - t
+        timings["write"] += time.perf_counter() - t
         archive_rows.clear(), item_rows.clear(), doc_rows.clear()
 
     t_all = time.perf_counter()
-    for n in range(count):
-        t = time.perf_counter()
-        if n % ITEMS_PER_ARCHIVE == 0:
-            archive_id = n // ITEMS_PER_ARCHIVE + 1
-            year = gen.rng.randrange(2000, 2025)
-            archive = ArchiveFile(
-                id=archive_id,
-                authority_id=authority.id,
-                archival_code=f"Q0115-SS·{year}-Y-DJK-{archive_id:07d}",
-                year=year,
-                enterprise_name=gen.enterprise(),
-                uscc=_uscc(gen.rng),
-                fonds_code="Q0115",
-                organization_code="DJK",
-                status="shelved",
-            )
-            archive_rows.append(
-                (
-                    archive.id,
-                    archive.archival_code,
-                    year,
-                    archive.enterprise_name,
-                    archive.uscc,
-                    authority.id,
-                    "Q0115",
-                    "DJK",
-                    "shelved",
-                    *a_const,
-                )
-            )
-        number = n % ITEMS_PER_ARCHIVE + 1
-        doc_type, title = DOC_TYPES[gen.rng.randrange(len(DOC_TYPES))]
-        item = ArchiveItem(
-            id=n + 1,
-            archive=archive,
-            item_number=number,
-            archival_code=f"{archive.archival_code}-{number:04d}",
-            doc_type=doc_type,
-            title=title,
-            responsible_party=archive.enterprise_name,
-            doc_date=dt.date(archive.year, 1 + gen.rng.randrange(12), 1 + gen.rng.randrange(28)),
-            doc_number=f"穗南市监内字〔{archive.year}〕第{gen.rng.randrange(1, 99999)}号"
-            if doc_type.startswith("notice")
-            else "",
-            pages=gen.rng.randrange(1, 6),
-            open_status="open" if gen.rng.random() < 0.6 else "controlled",
-            classification="internal" if gen.rng.random() < 0.05 else "none",
-            source=gen.rng.choice(SOURCES),
-            digitization="digitized",
-            text=gen.text(archive.enterprise_name, archive.uscc),
-        )
-        t1 = time.perf_counter()
-        tokens = item_search_tokens(item)
-        t2 = time.perf_counter()
-        gen_s += t1 - t
-        index_s += t2 - t1
-        item_rows.append(
-            (
-                item.id,
-                archive.id,
-                number,
-                item.archival_code,
-                doc_type,
-                title,
-                item.responsible_party,
-                item.doc_date,
-                item.doc_number,
-                item.pages,
-                item.open_status,
-                item.classification,
-                item.source,
-                item.digitization,
-                item.text,
-                *i_const,
-            )
-        )
-        doc_rows.append((item.id, authority.id, tokens, i_const[i_cols.index("updated_at")]))
+    for n, (archive, item, tokens) in enumerate(records):
+        if archive:
+            archive_rows.append((*archive[:5], authority.id, *archive[5:], *a_const))
+        item_rows.append((*item, *i_const))
+        doc_rows.append((item[0], authority.id, tokens, updated_at))
         if len(item_rows) >= CHUNK:
             flush()
         if (n + 1) % 100_000 == 0:
             log(
-                f"  {n + 1} items, {time.perf_counter() - t_all:.0f}s "
-                f"(gen {gen_s:.0f}, tokens {index_s:.0f}, write {write_s:.0f})"
+                f"  {n + 1} items, {time.perf_counter() - t_all:.0f}s (generate {timings['generate']:.0f}, "
+                f"waiting for tokens {timings['tokenize_wait']:.0f}, write {timings['write']:.0f})"
             )
     if item_rows:
         flush()
@@ -367,9 +426,10 @@ def load(count: int, authority) -> dict:
     finish_s = time.perf_counter() - t
     assert ItemSearchDoc.objects.count() == count
     return {
-        "generate_seconds": round(gen_s, 1),
-        "tokenize_seconds": round(index_s, 1),
-        "write_seconds": round(write_s, 1),
+        "from_cache": cached,
+        "generate_seconds": round(timings["generate"], 1),
+        "tokenize_wait_seconds": round(timings["tokenize_wait"], 1),
+        "write_seconds": round(timings["write"], 1),
         "index_finish_seconds": round(finish_s, 1),
         "load_seconds": round(time.perf_counter() - t_all, 1),
     }
@@ -406,6 +466,60 @@ def queries(rng: random.Random, count: int) -> list[tuple[str, dict]]:
                 filters["source"] = item.source
         out.append((" ".join(terms), filters))
     return out
+
+
+def phase_breakdown(user, workload: list[tuple[str, dict]], slowest: int = 10) -> dict:
+    """One more pass over the workload with the selector's steps timed (window, ranked, hits/snippets),
+    by wrapping the module functions archive_search calls; logs the slowest queries with their phases."""
+    from bizreg.archives.selectors import search as selector
+
+    phases = ("_window", "_ranked", "_hits")
+    current: dict[str, float] = {}
+    originals = {name: getattr(selector, name) for name in phases}
+
+    def timed(name, function):
+        def wrapper(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                current[name] = current.get(name, 0.0) + time.perf_counter() - t
+
+        return wrapper
+
+    rows = []
+    try:
+        for name, function in originals.items():
+            setattr(selector, name, timed(name, function))
+        for query, filters in workload:
+            current.clear()
+            t = time.perf_counter()
+            page = selector.archive_search(user=user, query=query, filters=filters, page=1)
+            total = time.perf_counter() - t
+            rows.append(
+                {
+                    "query": query,
+                    "filters": filters,
+                    "total_ms": round(total * 1000, 1),
+                    **{f"{name[1:]}_ms": round(current.get(name, 0.0) * 1000, 1) for name in phases},
+                    "matches": page.total,
+                    "capped": page.capped,
+                }
+            )
+    finally:
+        for name, function in originals.items():
+            setattr(selector, name, function)
+    rows.sort(key=lambda row: row["total_ms"], reverse=True)
+    log("  slowest queries (ms: total / window / ranked / hits):")
+    for row in rows[:slowest]:
+        log(
+            f"    {row['total_ms']:7.1f} / {row['window_ms']:6.1f} / {row['ranked_ms']:6.1f} / "
+            f"{row['hits_ms']:6.1f}  {row['query']!r} {row['filters']} "
+            f"({row['matches']}{'+' if row['capped'] else ''} matches)"
+        )
+    sums = {f"{name[1:]}_ms": round(sum(row[f"{name[1:]}_ms"] for row in rows), 1) for name in phases}
+    log(f"  phase sums over {len(rows)} queries: {sums}")
+    return {"phase_sums_ms": sums, "slowest": rows[:slowest]}
 
 
 def run(backend: str, size: str) -> dict:
@@ -468,9 +582,11 @@ def run(backend: str, size: str) -> dict:
             t = time.perf_counter()
             reference(query, filters)
             timings["reference"].append(time.perf_counter() - t)
+        phases = phase_breakdown(user, workload)
 
     figures = {path: latency_figures(samples) for path, samples in timings.items()}
     figures["project"] |= load_figures | {"items": count, "queries_without_hits": empty}
+    figures["project"]["phase_sums_ms"] = phases["phase_sums_ms"]
     figures["reference"]["items"] = count
     ratio = round(figures["project"]["p95_ms"] / figures["reference"]["p95_ms"], 2)
     return {

@@ -6,9 +6,10 @@ the page are checked once more against their current columns, so an item whose i
 shows more than its row allows.
 
 Ranking window: the query collects the newest RESULT_WINDOW matches (highest item id first, an index
-walk the engine stops early) and ranks those — bm25 on SQLite, ts_rank on PostgreSQL. A query matching
-fewer items is ranked over all of them; a broader one says so and asks for more terms or a filter, so
-the cost of a query never grows with the size of the archive.
+walk the engine stops early) and ranks those — on SQLite by bm25 computed here from the window's token
+text (idf from a sample of the newest items: FTS5's bm25 would count each term over the whole index),
+on PostgreSQL by ts_rank. A query matching fewer items is ranked over all of them; a broader one says
+so and asks for more terms or a filter, so the cost of a query never grows with the size of the archive.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ PAGE_SIZE = 25
 HIGHLIGHT_MAX_WORDS = 10
 HIGHLIGHT_MAX_LENGTH = 50
 RESULT_WINDOW = 1000
+_BM25_K1, _BM25_B = 1.2, 0.75  # FTS5's bm25 defaults
+IDF_SAMPLE = 5_000  # newest items in which a term's share of rows is counted (SQLite ranking)
 SEARCH_PERM = "archives.view_archiveitem"
 CONTROLLED_PERM = "archives.view_controlled_items"
 MIN_YEAR, MAX_YEAR = 1949, 2100
@@ -254,7 +257,7 @@ def _window(expression: search.Expression, status: str | None) -> list[int]:
 
 
 def _ranked(
-    expression: search.Expression, window: list[int], offset: int, limit: int
+    expression: search.Expression, clauses: list[search.Clause], window: list[int], offset: int, limit: int
 ) -> list[tuple[int, float]]:
     """[(item id, score)] of one page of the window, best first, scored on the user's terms only: the
     facet terms (authority, filters) already chose the window, and scoring them would make the engine
@@ -268,27 +271,84 @@ def _ranked(
                 [expression.rank, window, limit, offset],
             )
             return [(row[0], float(row[1])) for row in cursor.fetchall()]
-    # FTS5 takes the rowid range but not a list: rank the user's matches in the window's id range (bm25 is
-    # lower for better matches) and keep the window's own rows.
-    members = set(window)
-    page: list[tuple[int, float]] = []
-    skipped = 0
+    return _scored_in_python(clauses, window, offset, limit)
+
+
+def _clause_patterns(clause: search.Clause) -> list[str]:
+    """The token-text substrings (space-delimited) whose occurrences count as hits of a clause."""
+    if isinstance(clause, search.Term):
+        return [f" {clause.token} "]
+    if isinstance(clause, search.Phrase):
+        return [" " + " ".join(clause.tokens) + " "]
+    return [pattern for option in clause.options for pattern in _clause_patterns(option)]
+
+
+def _occurrences(tokens: str, pattern: str) -> int:
+    """Occurrences of a pattern " a b " in token text (which starts with facet tokens, never searched
+    for, so only its end needs a look of its own), overlapping ones included."""
+    count = tokens.count(pattern) + tokens.endswith(pattern[:-1])
+    # str.count skips overlapping matches: in "… 港口 港口 …" the two share the space between them.
+    # Only a pattern that follows itself can overlap, in few rows: count those on a padded copy by hand.
+    if count > 1 and (pattern + pattern[1:] in tokens or tokens.endswith(pattern + pattern[1:-1])):
+        padded = f" {tokens} "
+        count, at = 0, padded.find(pattern)
+        while at >= 0:
+            count += 1
+            at = padded.find(pattern, at + 1)
+    return count
+
+
+def _clause_weights(clauses: list[search.Clause]) -> list[float]:
+    """bm25's idf of each clause (FTS5's formula), its row count estimated from the newest IDF_SAMPLE
+    items: FTS5's own bm25 counts the rows holding each term over the whole index, a scan of the term's
+    whole doclist that grows with the archive (it made the slowest queries); the sample costs the same
+    at any size and still tells a rare term (a name, an identifier) from wording most items hold."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT max(item_id) FROM archives_itemsearchdoc")
+        newest = cursor.fetchone()[0] or 0  # ids are dense enough to stand for the row count
+        sample = min(IDF_SAMPLE, newest) or 1
+        weights = []
+        for clause in clauses:
+            cursor.execute(
+                "SELECT count(*) FROM archives_itemsearch_fts WHERE archives_itemsearch_fts MATCH %s "
+                "AND rowid > %s",
+                [search._fts_clause(clause), newest - sample],
+            )
+            rows = cursor.fetchone()[0] * newest / sample
+            weights.append(max(1e-6, math.log((newest - rows + 0.5) / (rows + 0.5))))
+    return weights
+
+
+def _scored_in_python(
+    clauses: list[search.Clause], window: list[int], offset: int, limit: int
+) -> list[tuple[int, float]]:
+    """SQLite: the window ranked from its rows' token text by bm25 (FTS5's formula and defaults), with
+    the idf of _clause_weights and the length in tokens against the window's average length."""
+    patterns = [_clause_patterns(clause) for clause in clauses]
+    weights = _clause_weights(clauses)
+    marks = ", ".join(["%s"] * len(window))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT rowid, rank FROM archives_itemsearch_fts WHERE archives_itemsearch_fts MATCH %s "
-            "AND rowid >= %s ORDER BY rank, rowid DESC",
-            [expression.rank, window[-1]],
+            f"SELECT item_id, tokens FROM archives_itemsearchdoc WHERE item_id IN ({marks})", list(window)
         )
-        for rowid, rank in cursor:
-            if rowid not in members:
-                continue
-            if skipped < offset:
-                skipped += 1
-                continue
-            page.append((rowid, -float(rank)))
-            if len(page) >= limit:
-                break
-    return page
+        rows = cursor.fetchall()
+    if not rows:
+        return []
+    lengths = [tokens.count(" ") + 1 for _item_id, tokens in rows]
+    average = sum(lengths) / len(lengths)
+    k1, b = _BM25_K1, _BM25_B
+    scored = []
+    for (item_id, tokens), length in zip(rows, lengths, strict=True):
+        norm = k1 * (1 - b + b * length / average)
+        score = 0.0
+        for clause_patterns, weight in zip(patterns, weights, strict=True):
+            frequency = 0
+            for pattern in clause_patterns:
+                frequency += _occurrences(tokens, pattern)
+            score += weight * frequency * (k1 + 1) / (frequency + norm)
+        scored.append((item_id, score))
+    scored.sort(key=lambda pair: (-pair[1], -pair[0]))
+    return scored[offset : offset + limit]
 
 
 def _row_allowed(item: ArchiveItem, checks: dict) -> bool:
@@ -337,7 +397,9 @@ def archive_search(
     if not result.total:
         return result
     result.number = min(number, result.num_pages)
-    rows = _ranked(expression, window[:RESULT_WINDOW], (result.number - 1) * page_size, page_size)
+    rows = _ranked(
+        expression, parsed.clauses, window[:RESULT_WINDOW], (result.number - 1) * page_size, page_size
+    )
     result.hits = _hits(rows, parsed.needles, checks)
     return result
 
