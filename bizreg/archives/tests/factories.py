@@ -71,3 +71,12 @@ def pdf_bytes(*lines: str, title: str = "公司章程") -> bytes:
         blocks=[pdf.Text(line) for line in lines] or [pdf.Text("第一条 本公司依法设立。")],
     )
     return pdf.render_pdf(spec)
+
+
+def make_borrow(archive, actor, *, kind="paper", days=5, purpose="核对", department="登记科"):
+    """A borrowing request (借阅申请) through the service, as the request page makes it."""
+    from bizreg.archives.services import borrowing
+
+    return borrowing.borrow_request(
+        archive=archive, actor=actor, kind=kind, purpose=purpose, department=department, requested_days=days
+    )

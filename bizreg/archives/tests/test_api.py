@@ -20,7 +20,7 @@ from bizreg.archives.models import (
 )
 from bizreg.archives.services import borrowing, digitization, shelving
 from bizreg.archives.services.search_index import search_rebuild
-from bizreg.archives.tests.factories import pdf_bytes
+from bizreg.archives.tests.factories import make_borrow, pdf_bytes
 from bizreg.core.models import BackgroundJob
 from bizreg.testing import factories
 
@@ -435,17 +435,8 @@ def test_borrow_request_approve_lend_return(shelved, client_for, department_view
 def test_second_borrower_of_a_lent_folder_is_409_with_the_reason(
     shelved, client_for, department_viewer, manager, archivist
 ):
-    first = borrowing.borrow_request(
-        archive=shelved,
-        actor=department_viewer,
-        kind="paper",
-        purpose="核对",
-        department="登记科",
-        requested_days=5,
-    )
-    second = borrowing.borrow_request(
-        archive=shelved, actor=archivist, kind="paper", purpose="复核", department="档案室", requested_days=5
-    )
+    first = make_borrow(shelved, department_viewer)
+    second = make_borrow(shelved, archivist, purpose="复核", department="档案室")
     for borrow in (first, second):
         borrowing.borrow_approve(borrow=borrow, actor=manager)
     borrowing.borrow_lend(borrow=first, actor=archivist)
@@ -457,28 +448,14 @@ def test_second_borrower_of_a_lent_folder_is_409_with_the_reason(
 
 
 def test_step_refused_by_state_is_409(shelved, client_for, department_viewer, manager):
-    borrow = borrowing.borrow_request(
-        archive=shelved,
-        actor=department_viewer,
-        kind="electronic",
-        purpose="查询",
-        department="登记科",
-        requested_days=3,
-    )
+    borrow = make_borrow(shelved, department_viewer, kind="electronic", days=3, purpose="查询")
     borrowing.borrow_approve(borrow=borrow, actor=manager)
     response = client_for(manager).post(f"{BORROWS}{borrow.pk}/approve/")
     assert response.status_code == 409 and response.json()["detail"]
 
 
 def test_reject_needs_a_reason(shelved, client_for, department_viewer, manager):
-    borrow = borrowing.borrow_request(
-        archive=shelved,
-        actor=department_viewer,
-        kind="paper",
-        purpose="查询",
-        department="登记科",
-        requested_days=3,
-    )
+    borrow = make_borrow(shelved, department_viewer, days=3, purpose="查询")
     response = client_for(manager).post(
         f"{BORROWS}{borrow.pk}/reject/", {"reason": ""}, content_type="application/json"
     )
@@ -518,22 +495,8 @@ def test_borrow_request_of_another_authoritys_archive_is_400(other_archive, clie
 def test_borrow_lists_per_role(
     shelved, client_for, department_viewer, archivist, manager, digitizer, clerk, make_user
 ):
-    mine = borrowing.borrow_request(
-        archive=shelved,
-        actor=department_viewer,
-        kind="paper",
-        purpose="核对",
-        department="登记科",
-        requested_days=5,
-    )
-    theirs = borrowing.borrow_request(
-        archive=shelved,
-        actor=archivist,
-        kind="electronic",
-        purpose="复核",
-        department="档案室",
-        requested_days=5,
-    )
+    mine = make_borrow(shelved, department_viewer)
+    theirs = make_borrow(shelved, archivist, kind="electronic", purpose="复核", department="档案室")
     colleague = make_user("department_viewer")
     assert [r["id"] for r in client_for(department_viewer).get(BORROWS).json()["results"]] == [mine.pk]
     assert client_for(department_viewer).get(f"{BORROWS}{theirs.pk}/").status_code == 404
@@ -567,14 +530,7 @@ def test_bad_borrow_filter_is_400(client_for, manager, params, field):
 def test_another_authoritys_borrow_is_404(
     other_archive, other_archivist, client_for, manager, make_user, other_authority
 ):
-    theirs = borrowing.borrow_request(
-        archive=other_archive,
-        actor=other_archivist,
-        kind="paper",
-        purpose="核对",
-        department="档案室",
-        requested_days=5,
-    )
+    theirs = make_borrow(other_archive, other_archivist, department="档案室")
     client = client_for(manager)
     assert client.get(f"{BORROWS}{theirs.pk}/").status_code == 404
     assert client.post(f"{BORROWS}{theirs.pk}/approve/").status_code == 404
@@ -602,14 +558,7 @@ def test_list_queries_do_not_grow_with_rows(
         return result[0], result[1]
 
     def borrow(target):
-        borrowing.borrow_request(
-            archive=target,
-            actor=department_viewer,
-            kind="paper",
-            purpose="核对",
-            department="登记科",
-            requested_days=5,
-        )
+        make_borrow(target, department_viewer)
 
     borrow(archive)
     before = counts()

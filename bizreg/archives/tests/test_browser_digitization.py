@@ -14,10 +14,8 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
-import uuid
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -30,8 +28,8 @@ from bizreg.archives.services.digitization import DIGITIZE_JOB_KIND, IMPORT_JOB_
 from bizreg.archives.tests.factories import make_archive, make_enterprise
 from bizreg.core import jobs
 from bizreg.testing.browser import ARTIFACTS, new_page, sign_in
+from bizreg.testing.celery import own_queue_name, worker_on
 from bizreg.testing.factories import UserFactory
-from config.celery import app as celery_app
 
 # serialized_rollback: the roles (groups) come from a data migration that a transactional flush removes.
 pytestmark = [
@@ -56,21 +54,12 @@ def squeeze(text: str) -> str:
 @pytest.fixture
 def ocr_worker(monkeypatch):
     """A real Celery worker for the archives jobs, on a queue of this test's own."""
-    assert not celery_app.conf.task_always_eager, "this test needs a real worker, not eager mode"
-    queue = f"bizreg-test-{uuid.uuid4().hex[:10]}"
+    queue = own_queue_name()
     runners = dict(jobs._RUNNERS)
     for kind in (DIGITIZE_JOB_KIND, IMPORT_JOB_KIND):
         runners[kind] = dataclasses.replace(runners[kind], queue=queue)
     monkeypatch.setattr(jobs, "_RUNNERS", runners)
-    with start_worker(
-        celery_app,
-        pool="solo",
-        concurrency=1,
-        queues=[queue],
-        perform_ping_check=False,
-        shutdown_timeout=60,
-        loglevel="WARNING",
-    ) as worker:
+    with worker_on(queue) as worker:
         yield worker
 
 

@@ -9,14 +9,13 @@ broker never takes these messages. Every wait is bounded.
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
 from bizreg.core import jobs, services
 from bizreg.core.models import BackgroundJob
+from bizreg.testing.celery import own_queue_name, worker_on
 from config.celery import app as celery_app
 
 # serialized_rollback: the roles (groups) come from a data migration, which a transactional flush removes.
@@ -28,23 +27,14 @@ FINISHED = (BackgroundJob.Status.SUCCEEDED, BackgroundJob.Status.FAILED)
 @pytest.fixture
 def queue(monkeypatch):
     """A queue of this test's own, and a registry where the test's job kinds are sent to it."""
-    name = f"bizreg-test-{uuid.uuid4().hex[:10]}"
+    name = own_queue_name()
     monkeypatch.setattr(jobs, "_RUNNERS", dict(jobs._RUNNERS))
     return name
 
 
 @pytest.fixture
 def worker(queue):
-    assert not celery_app.conf.task_always_eager, "this test needs a real worker, not eager mode"
-    with start_worker(
-        celery_app,
-        pool="solo",
-        concurrency=1,
-        queues=[queue],
-        perform_ping_check=False,
-        shutdown_timeout=30,
-        loglevel="WARNING",
-    ) as running:
+    with worker_on(queue, shutdown_timeout=30) as running:
         yield running
 
 
