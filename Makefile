@@ -30,9 +30,10 @@ migrate: venv
 demo: migrate
 	$(BIN)/python manage.py seed_demo
 
-# Serves the app and its Celery worker with friendly error pages (DEBUG off) on the embedded defaults.
-run: demo
-	DEBUG=0 $(BIN)/python manage.py collectstatic --noinput -v0
+# Serves the app and its Celery workers with friendly error pages (DEBUG off) on the embedded defaults.
+# prepare_run = compile_translations, migrate, seed_demo and collectstatic in one process.
+run: venv
+	DEBUG=0 $(BIN)/python manage.py prepare_run
 	DEBUG=0 HOST=$(HOST) PORT=$(PORT) scripts/serve
 
 debian-test-deps:

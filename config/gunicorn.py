@@ -3,6 +3,8 @@
 import logging
 import threading
 
+WARM_UP_DELAY_SECONDS = 8
+
 
 def post_worker_init(worker) -> None:
     """Build the answering engine's indexes in the background as soon as a worker is up, so the first
@@ -20,4 +22,8 @@ def post_worker_init(worker) -> None:
         finally:
             connections.close_all()  # this thread's own connections; the worker's threads have theirs
 
-    threading.Thread(target=warm, name="answer-index-warm-up", daemon=True).start()
+    # A few seconds late: loading jieba's dictionary holds the interpreter lock for seconds, and a worker that
+    # has just come up should answer its first pages first.
+    timer = threading.Timer(WARM_UP_DELAY_SECONDS, warm)
+    timer.name, timer.daemon = "answer-index-warm-up", True
+    timer.start()
