@@ -35,7 +35,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from bizreg.archives.models import ArchiveFile, ArchiveItem, DigitizationStatus, ItemSource
+from bizreg.archives.models import (
+    ArchiveFile,
+    ArchiveItem,
+    DigitizationStatus,
+    DocType,
+    ItemSource,
+    OpenStatus,
+)
 from bizreg.archives.services import records
 from bizreg.archives.services.digitization import born_digital_ingest
 from bizreg.archives.services.events import record_event
@@ -49,6 +56,9 @@ from bizreg.registration.services import documents as registration_documents
 from bizreg.registration.services.cases import ARCHIVE_INGEST_JOB_KIND, case_is_complete
 
 BORN_DIGITAL_JOB_KIND = ARCHIVE_INGEST_JOB_KIND
+# The approval and change notices are 商事公示 material (part of the basic record anyone may see); the other
+# notices (受理, 一次性告知, 不予登记 …) are addressed to the applicant and stay 控制使用.
+PUBLIC_DOC_TYPES = frozenset({DocType.NOTICE_APPROVAL, DocType.NOTICE_CHANGE})
 FLAG_BORN_DIGITAL_CHECK = "born_digital_check"
 
 
@@ -109,6 +119,10 @@ def _validation_reason(exc: ValidationError) -> str:
     return "；".join(exc.messages) or "格式检查未通过"
 
 
+def _open_status(doc_type: str) -> str:
+    return OpenStatus.OPEN if doc_type in PUBLIC_DOC_TYPES else OpenStatus.CONTROLLED
+
+
 def born_digital_document_ingest(
     *, case: RegistrationCase, archive: ArchiveFile, actor, document: ElectronicDocument
 ) -> ArchiveItem | None:
@@ -139,6 +153,9 @@ def born_digital_document_ingest(
                 doc_date=document.doc_date,
                 doc_number=document.doc_number,
                 source=ItemSource.BORN_DIGITAL,
+                open_status=OpenStatus.OPEN
+                if document.doc_type in PUBLIC_DOC_TYPES
+                else OpenStatus.CONTROLLED,
             )
         try:
             data = document.read()

@@ -20,6 +20,7 @@ from bizreg.archives.models import (
     DigitizationStatus,
     DocType,
     ItemSource,
+    OpenStatus,
     TransferState,
 )
 from bizreg.archives.models_search import ItemSearchDoc
@@ -136,6 +137,11 @@ def test_online_establishment_notices_enter_the_enterprise_archive_with_hash_and
         assert item.title == notice.get_kind_display() and item.flags == []
     [approval] = [i for i in items if notices[i.doc_number].kind == NoticeKind.APPROVAL_ESTABLISHMENT]
     assert approval.doc_type == DocType.NOTICE_APPROVAL
+    # The approval notice is public (商事公示); the acceptance notice, addressed to the applicant, is not.
+    assert {i.doc_type: i.open_status for i in items} == {
+        DocType.NOTICE_APPROVAL: OpenStatus.OPEN,
+        DocType.NOTICE_OTHER: OpenStatus.CONTROLLED,
+    }
     assert sorted(job.result["stored"]) == sorted(i.archival_code for i in items)
     assert job.result["flagged"] == []
 
