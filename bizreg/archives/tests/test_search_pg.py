@@ -1,6 +1,6 @@
 """The PostgreSQL side of the search: the generated tsvector under its GIN index, phrases with <->,
-ranking with ts_rank, the same results as on SQLite. Runs in the PostgreSQL pass only
-(DATABASE_URL=postgres://…)."""
+ranking with ts_rank, the window collected over ranges of item ids, the same results as on SQLite.
+Runs in the PostgreSQL pass only (DATABASE_URL=postgres://…)."""
 
 from __future__ import annotations
 
@@ -89,3 +89,27 @@ def test_remove_from_index(items, archivist):
 def test_script_query_is_safe(items, archivist):
     page = archive_search(user=archivist, query="<script>alert('x')</script> & | ! <->", filters={}, page=1)
     assert page.hits == []
+
+
+def test_window_collected_over_id_ranges_is_the_newest_matches(items, archivist, monkeypatch):
+    # One id per range at first (every id a range boundary), so a boundary counted twice or skipped
+    # shows; the status filter adds its parameter between the match and the range.
+    from bizreg.archives.selectors import search as selectors
+    from bizreg.archives.services.records import item_add
+
+    archive = items[0].archive
+    added = []
+    for n in range(6):
+        item = item_add(archive=archive, actor=archivist, doc_type="other", title=f"补充材料{n}")
+        added.append(_set(item, text="港口。" if n % 2 else "仓储。"))
+    harbour = sorted([items[1].pk, *(item.pk for item in added[1::2])], reverse=True)
+    monkeypatch.setattr(selectors, "WINDOW_FIRST_SPAN", 1)
+    monkeypatch.setattr(selectors, "WINDOW_SPAN_GROWTH", 2)
+    monkeypatch.setattr(selectors, "RESULT_WINDOW", 3)
+    for filters in ({}, {"status": archive.status}):
+        page = archive_search(user=archivist, query="港口", filters=filters, page=1)
+        assert page.capped and page.total == 3
+        assert sorted(_ids(page), reverse=True) == harbour[:3]
+    monkeypatch.setattr(selectors, "RESULT_WINDOW", 4)
+    page = archive_search(user=archivist, query="港口", filters={}, page=1)
+    assert not page.capped and sorted(_ids(page), reverse=True) == harbour

@@ -66,3 +66,21 @@ def test_sample_of_one_item_weighs_without_dividing_by_zero(archive, archivist, 
     monkeypatch.setattr(selectors, "IDF_SAMPLE", 1)
     rare, common = selectors._clause_weights(search.parse_query("理货 港口").clauses)
     assert rare > 1 and common == 1e-6
+
+
+def test_gaps_in_item_ids_do_not_count_as_items_without_the_term(archive, archivist):
+    # Ids have gaps (deleted items, sequence values of rolled-back transactions): the sample is the
+    # newest indexed rows, so a term all three indexed items hold still weighs the floor (counted over
+    # the id range, the gap would pass for items without it).
+    from bizreg.archives.models_search import ItemSearchDoc
+    from bizreg.archives.services.records import item_add
+
+    first, second = (_set(item, "港口。") for item in archive.items.order_by("pk")[:2])
+    for n in range(20):
+        item_add(archive=archive, actor=archivist, doc_type="other", title=f"补充材料{n}")
+    last = _set(
+        item_add(archive=archive, actor=archivist, doc_type="other", title="补充材料"), "港口。理货。"
+    )
+    ItemSearchDoc.objects.exclude(item_id__in=[first.pk, second.pk, last.pk]).delete()
+    common, rare = selectors._clause_weights(search.parse_query("港口 理货").clauses)
+    assert common == 1e-6 and rare > 0.1
