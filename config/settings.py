@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "bizreg.performance",
     "bizreg.consultation",
     "bizreg.archives",
+    "bizreg.investigations",
     "bizreg.portal",
 ]
 
@@ -164,6 +165,8 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Largest evidence file of an identity-misuse case (photos of a site visit, scanned documents).
+INVESTIGATIONS_EVIDENCE_MAX_BYTES = int(os.environ.get("INVESTIGATIONS_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 MAX_IMPORT_FILE_BYTES = int(os.environ.get("MAX_IMPORT_FILE_BYTES", str(20 * 1024 * 1024)))
 
@@ -269,6 +272,11 @@ CELERY_BEAT_SCHEDULE = {
     "archives-fixity-check": {"task": "archives.fixity_check", "schedule": crontab(hour=2, minute=30)},
     # Take the folders of scans the digitization contractor marked READY in the scan inbox.
     "archives-watch-scan-folder": {"task": "archives.watch_scan_folder", "schedule": 60.0},
+    # Identity-misuse cases: reminders before each deadline, before the working day starts.
+    "investigations-deadline-reminders": {
+        "task": "investigations.deadline_reminders",
+        "schedule": crontab(hour=7, minute=30),
+    },
 }
 (VAR_DIR / "celery").mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
@@ -318,6 +326,8 @@ SPECTACULAR_SETTINGS = {
         "DigitizationBatchStateEnum": "bizreg.archives.models.BatchState",
         "BorrowStateEnum": "bizreg.archives.models.BorrowState",
         "BorrowKindEnum": "bizreg.archives.models.BorrowKind",
+        "InvestigationCaseStateEnum": "bizreg.investigations.models.CaseState",
+        "ReportSourceEnum": "bizreg.investigations.models.ReportSource",
     },
 }
 

@@ -20,6 +20,8 @@ urlpatterns = [
     path("hooks/", include("bizreg.consultation.hook_urls")),
     path("archives/", include("bizreg.archives.urls")),
     path("portal/archives/", include("bizreg.archives.public_urls")),
+    path("investigations/", include("bizreg.investigations.urls")),
+    path("portal/investigations/", include("bizreg.investigations.public_urls")),
     path("portal/", include("bizreg.portal.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -43,6 +43,10 @@ PUBLIC_URL_NAMES = {
     "archives_public:status",
     "archives_public:grant",
     "archives_public:grant_item",
+    # Investigations, public side: the victim's application (rate-limited, answers with the case number
+    # only) and the satisfaction survey by its secret token.
+    "investigations_public:report",
+    "investigations_public:survey",
 }
 
 

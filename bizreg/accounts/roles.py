@@ -259,6 +259,36 @@ _ARCHIVES_MANAGER = _ARCHIVES_READ + (
     "archives.view_fixityrun",
 )
 
+# --- investigations (issue 7) ----------------------------------------------------------------------
+# Investigators take in reports, accept, investigate, field-check, collect evidence, draft the documents
+# and close; the manager approves the one extension and makes the decision. Nobody else sees a case.
+_INVESTIGATIONS_READ = tuple(
+    f"investigations.view_{model}"
+    for model in (
+        "investigationcase",
+        "report",
+        "fieldcheck",
+        "evidence",
+        "decision",
+        "registrationban",
+        "casedocument",
+        "victimsurvey",
+    )
+)
+_INVESTIGATOR = _INVESTIGATIONS_READ + (
+    "investigations.add_investigationcase",
+    "investigations.change_investigationcase",
+    "investigations.accept_investigationcase",
+    "investigations.add_fieldcheck",
+    "investigations.add_evidence",
+    "investigations.add_casedocument",
+)
+_INVESTIGATIONS_MANAGER = _INVESTIGATIONS_READ + (
+    "investigations.approve_investigation_extension",
+    "investigations.decide_investigationcase",
+    "investigations.add_casedocument",
+)
+
 ROLES: tuple[Role, ...] = (
     Role(
         "registration_clerk",
@@ -297,7 +327,10 @@ ROLES: tuple[Role, ...] = (
         "investigator",
         gettext_noop("调查人员"),
         gettext_noop("冒用身份案件、实地核查、意见书"),
-        _STAFF_READ + ("enterprises.lock_enterprise", "core.view_full_personal_data") + _REGISTRATION_READ,
+        _STAFF_READ
+        + ("enterprises.lock_enterprise", "core.view_full_personal_data")
+        + _REGISTRATION_READ
+        + _INVESTIGATOR,
     ),
     Role(
         "enterprise_officer",
@@ -329,7 +362,8 @@ ROLES: tuple[Role, ...] = (
         + _REGISTRATION_MANAGER
         + _PERFORMANCE_MANAGER
         + _CONSULTATION_MANAGER
-        + _ARCHIVES_MANAGER,
+        + _ARCHIVES_MANAGER
+        + _INVESTIGATIONS_MANAGER,
     ),
     Role(
         "department_viewer",

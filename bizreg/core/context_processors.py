@@ -22,6 +22,8 @@ class NavItem:
 
 # Later modules append their entries here, in menu order. Labels are lazy so the menu follows the
 # language of each request.
+_INVESTIGATIONS = "investigations.view_investigationcase"
+
 NAVIGATION: list[NavItem] = [
     NavItem(_("首页"), "core:home", None, "house-door"),
     NavItem(_("商事主体"), "enterprises:list", "enterprises.view_enterprise", "buildings"),
@@ -52,6 +54,10 @@ NAVIGATION: list[NavItem] = [
     NavItem(_("借阅审批"), "archives:borrow_approvals", "archives.approve_borrow", "check2-square"),
     NavItem(_("借还台"), "archives:borrow_desk", "archives.lend_archive", "arrow-repeat"),
     NavItem(_("档案查询申请"), "archives:access_list", "archives.view_accessrequest", "person-vcard"),
+    NavItem(_("冒用身份案件"), "investigations:case_list", _INVESTIGATIONS, "incognito"),
+    NavItem(_("调查期限"), "investigations:case_due", _INVESTIGATIONS, "hourglass-split"),
+    NavItem(_("关联分析"), "investigations:links_search", _INVESTIGATIONS, "diagram-3"),
+    NavItem(_("限制登记名单"), "investigations:ban_list", "investigations.view_registrationban", "person-x"),
     NavItem(_("固定性核验"), "archives:fixity_runs", "archives.view_fixityrun", "shield-check"),
     NavItem(
         _("绩效驾驶舱"),

@@ -7,9 +7,14 @@ adds nothing.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from unittest import mock
+
+from django.utils import timezone
 
 from bizreg.core.models import Authority
 
@@ -74,3 +79,17 @@ def ordered_seeders() -> list[SeederEntry]:
     for name in sorted(_SEEDERS):
         place(name)
     return ordered
+
+
+@contextlib.contextmanager
+def simulated_now(moment: dt.datetime) -> Iterator[None]:
+    """Replay a past working day through the real services: inside the block `timezone.now()` (and so
+    `timezone.localdate()`, auto_now fields and the history rows) is `moment`.
+
+    Only for the demo seeders, which run alone in one process: the services date what they record with
+    the clock, and a year of demo work has to be dated across that year, not on the day it was seeded.
+    """
+    if timezone.is_naive(moment):
+        raise ValueError("simulated_now needs an aware datetime")
+    with mock.patch.object(timezone, "now", lambda: moment):
+        yield

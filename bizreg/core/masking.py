@@ -33,3 +33,13 @@ def mask_person_name(value: str | None) -> str:
     if len(value) == 2:
         return value[0] + "*"
     return value[0] + "*" * (len(value) - 2) + value[-1]
+
+
+def mask_address(value: str | None, *, keep: int = 8) -> str:
+    """广州市南沙区进港****: a natural person's address keeps its district part, the rest is hidden."""
+    if not value:
+        return ""
+    value = str(value)
+    if len(value) <= keep:
+        return value[: max(1, len(value) // 2)] + "*" * (len(value) - max(1, len(value) // 2))
+    return value[:keep] + "*" * 4

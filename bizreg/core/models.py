@@ -45,6 +45,8 @@ class AccessLog(models.Model):
         VIEW = "view", "查看"
         EXPORT = "export", "导出"
         API = "api", "接口读取"
+        # A refused attempt to open a record kept from the user's role (e.g. an investigation case).
+        DENIED = "denied", "拒绝访问"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, verbose_name="用户"

@@ -188,3 +188,18 @@ def access_log_page(*, user, filters: dict, page: str | int | None = None) -> Pa
     if filters.get("date_to"):
         qs = qs.filter(occurred_at__date__lte=filters["date_to"])
     return Paginator(qs.order_by("-occurred_at", "-id"), ACCESS_LOG_PAGE_SIZE).get_page(page)
+
+
+def portal_authority(code: str | None = None):
+    """The authority a public page serves: ?authority=<code>, else settings.DEFAULT_AUTHORITY_CODE, else the
+    first active one. An unknown code is None (the page answers 404), never another authority by accident."""
+    from django.conf import settings
+
+    from bizreg.core.models import Authority
+
+    authorities = Authority.objects.filter(is_active=True)
+    if code:
+        return authorities.filter(code=code).first()
+    default = getattr(settings, "DEFAULT_AUTHORITY_CODE", "")
+    authority = authorities.filter(code=default).first() if default else None
+    return authority or authorities.order_by("code").first()

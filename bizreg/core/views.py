@@ -74,6 +74,11 @@ def health(request):
     return JsonResponse({"ok": True})
 
 
+def conflict(request, message: str, back_url: str = ""):
+    """The 409 page: the step was refused for the object's current state; nothing was changed."""
+    return render(request, "core/conflict.html", {"message": message, "back": back_url}, status=409)
+
+
 def bad_request(request, exception=None):
     return render(request, "errors/400.html", status=400)
 

@@ -9,7 +9,9 @@ from bizreg.enterprises.models import (
     Enterprise,
     EnterpriseFormerName,
     EnterpriseLock,
+    EnterprisePerson,
     FtzAddressRule,
+    RegistrationRescission,
     Street,
     UsccException,
 )
@@ -106,3 +108,22 @@ class EnterpriseFormerNameAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "enterprise", "used_until"]
     search_fields = ["name", "enterprise__name", "enterprise__uscc"]
     list_select_related = ["enterprise"]
+
+
+@admin.register(EnterprisePerson)
+class EnterprisePersonAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ["enterprise", "role", "name", "started_on", "ended_on"]
+    list_filter = ["role"]
+    search_fields = ["name", "enterprise__name", "enterprise__uscc"]
+    list_select_related = ["enterprise"]
+    raw_id_fields = ["enterprise"]
+    exclude = ["id_number", "phone"]  # full identifiers only on the logged business page
+
+
+@admin.register(RegistrationRescission)
+class RegistrationRescissionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ["enterprise", "scope", "decision_reference", "decided_on", "actor"]
+    list_filter = ["scope"]
+    search_fields = ["enterprise__name", "enterprise__uscc", "decision_reference"]
+    list_select_related = ["enterprise", "actor"]
+    raw_id_fields = ["enterprise"]

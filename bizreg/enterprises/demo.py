@@ -35,14 +35,15 @@ from bizreg.core.models import Authority
 from bizreg.enterprises.models import (
     Enterprise,
     EnterpriseFormerName,
-    EnterpriseLock,
+    EnterprisePerson,
     EnterpriseStatus,
     EntityType,
     FtzAddressRule,
+    PersonRole,
     Street,
     UsccException,
 )
-from bizreg.enterprises.rules import FtzRuleView, match_ftz_rule, name_initials
+from bizreg.enterprises.rules import FtzRuleView, address_key, match_ftz_rule, name_initials
 
 NANSHA = "440115"
 ENTERPRISES_AT_SCALE_1 = 62_000
@@ -688,6 +689,7 @@ def _history_rows(e: DemoEnterprise, pk: int, authority_id: int, now: dt.datetim
         "business_scope": e.business_scope,
         "industry": e.industry,
         "address": e.address,
+        "address_key": address_key(e.address),
         "street_id": e.street_id,
         "in_ftz": e.in_ftz,
         "ftz_area": e.ftz_area,
@@ -800,6 +802,7 @@ def write_enterprises(
             "business_scope": e.business_scope,
             "industry": e.industry,
             "address": e.address,
+            "address_key": address_key(e.address),
             "street_id": e.street_id,
             "in_ftz": e.in_ftz,
             "ftz_area": e.ftz_area,
@@ -889,7 +892,6 @@ def seed_register(ctx: DemoContext) -> int:
     return load_register(ctx)
 
 
-LOCK_REASON = "涉嫌冒用身份虚假注册"
 # Early-pilot codes that fail only the GB 32100 check character, legally issued and confirmed by the manager.
 DEMO_USCC_EXCEPTIONS = (
     ("广州港湾通达贸易有限公司", "914401157083912460", "F", dt.date(2015, 6, 8)),
@@ -906,46 +908,17 @@ def _demo_user(username: str):
 
 @register_seeder("enterprises.demo_cases", after=("enterprises.register", "accounts.demo_users"))
 def seed_demo_cases(ctx: DemoContext) -> int:
-    """A few enterprises locked for identity-misuse investigation, and two confirmed USCC exceptions."""
+    """Two enterprises whose codes fail the check digit, confirmed by the manager as legally issued.
+
+    (The identity-misuse locks are the investigations demo's: its cases lock their enterprises through the
+    services, each lock naming a real case.)"""
     rng = ctx.rng("enterprises.demo_cases")
     authority = ctx.authority
-    investigator = _demo_user("investigator")
     manager = _demo_user("manager")
-    if investigator is None or manager is None:
-        ctx.log("  没有可用的演示用户，跳过锁定与代码例外示例")
+    if manager is None:
+        ctx.log("  没有可用的演示用户，跳过代码例外示例")
         return 0
-    year_start = dt.date(ctx.year, 1, 1)
-    candidates = list(
-        Enterprise.objects.filter(
-            authority=authority,
-            status=EnterpriseStatus.ACTIVE,
-            established_on__gte=year_start,
-            locks__isnull=True,
-        )
-        .order_by("id")
-        .values_list("id", flat=True)[:2000]
-    )
-    lock_count = min(len(candidates), max(2, round(8 * ctx.scale)))
     created = 0
-    for n, pk in enumerate(sorted(rng.sample(candidates, lock_count)), start=1):
-        enterprise = Enterprise.objects.get(pk=pk)
-        locked_at = _at(
-            min(
-                enterprise.established_on + dt.timedelta(days=rng.randint(20, 120)), dt.date(ctx.year, 12, 28)
-            ),
-            pk,
-        )
-        lock = EnterpriseLock(
-            enterprise=enterprise,
-            locked_by=investigator,
-            locked_at=locked_at,
-            reason=LOCK_REASON,
-            case_reference=f"MY{ctx.year}-{n:04d}",
-        )
-        lock._history_date = locked_at
-        lock._history_user = investigator
-        lock.save()
-        created += 1
     street_ids = dict(Street.objects.filter(division_code=authority.division_code).values_list("code", "id"))
     rules = ftz_rule_views(authority=authority)
     people = EnterpriseGenerator(
@@ -990,5 +963,355 @@ def seed_demo_cases(ctx: DemoContext) -> int:
         exception._history_user = manager
         exception.save()
         created += 2
-    ctx.log(f"  锁定示例 {lock_count} 户，代码校验例外 {len(DEMO_USCC_EXCEPTIONS)} 户")
+    ctx.log(f"  代码校验例外 {len(DEMO_USCC_EXCEPTIONS)} 户")
+    return created
+
+
+# --- Person-roles (登记人员) ------------------------------------------------------------------------------
+# About three per enterprise: the legal representative; for companies the shareholders (the legal
+# representative usually among them), a supervisor and a liaison; some companies registered through one
+# of a pool of agencies' agents (委托代理人), who therefore appear on many enterprises, as they do.
+COMPANY_TYPES = {EntityType.LLC, EntityType.JOINT_STOCK, EntityType.FOREIGN_INVESTED}
+AGENT_POOL_SIZE = 200
+AGENT_RATE = 0.25
+SECOND_SHAREHOLDER_RATE = 0.6
+OWN_LIAISON_RATE = 0.5
+SHOP_LIAISON_RATE = 0.3
+PERSON_COLUMNS = ("id", "entity_type", "established_on", "legal_rep_name", "legal_rep_id_number")
+
+
+class PersonRoleGenerator:
+    """Draws the person-roles of enterprises from its own Random (the register's draws stay as they were)."""
+
+    def __init__(self, *, rng: random.Random, year: int, division_code: str, street_ids: dict[str, int]):
+        self.rng = rng
+        self.people = EnterpriseGenerator(
+            rng=rng, year=year, division_code=division_code, street_ids=street_ids, ftz_rules=()
+        )
+        self.contacts: dict[str, tuple[str, str, str]] = {}
+        self.street_codes = sorted(STREET_ROADS)
+        self.agents = [self._new_person(dt.date(2015, 1, 1)) for _ in range(AGENT_POOL_SIZE)]
+
+    def _phone(self) -> str:
+        return "1" + self.rng.choice("3578") + "".join(self.rng.choice("0123456789") for _ in range(9))
+
+    def _home(self) -> str:
+        rng = self.rng
+        code = rng.choice(self.street_codes)
+        place, _ = STREET_ROADS[code]
+        road = self.people.roads[code].pick(rng)
+        return (
+            f"广州市南沙区{place}{road}{rng.randint(1, 300)}号{rng.randint(1, 28)}{rng.randint(1, 8):02d}房"
+        )
+
+    def contact(self, id_number: str) -> tuple[str, str, str]:
+        """(phone, home address, its key): a person keeps them across the enterprises they are in."""
+        found = self.contacts.get(id_number)
+        if found is None:
+            home = self._home()
+            found = self.contacts[id_number] = (self._phone(), home, address_key(home))
+            if len(self.contacts) > 20000:
+                self.contacts.pop(next(iter(self.contacts)))
+        return found
+
+    def _new_person(self, established: dt.date) -> tuple[str, str]:
+        return self.people._person(established)
+
+    def roles(
+        self,
+        *,
+        enterprise_id: int,
+        entity_type: str,
+        established: dt.date,
+        rep: tuple[str, str],
+        with_rep: bool,
+    ) -> list[tuple[str, str, str, Decimal | None]]:
+        """(role, name, id_number, share ratio) of one enterprise."""
+        rng = self.rng
+        rows: list[tuple[str, str, str, Decimal | None]] = []
+        if with_rep:
+            rows.append((PersonRole.LEGAL_REP, rep[0], rep[1], None))
+        if entity_type in COMPANY_TYPES:
+            if rng.random() < SECOND_SHAREHOLDER_RATE:
+                own = rng.choice((51, 60, 60, 70, 80, 90))
+                other = self._new_person(established)
+                rows.append((PersonRole.SHAREHOLDER, rep[0], rep[1], Decimal(own)))
+                rows.append((PersonRole.SHAREHOLDER, other[0], other[1], Decimal(100 - own)))
+            else:
+                rows.append((PersonRole.SHAREHOLDER, rep[0], rep[1], Decimal(100)))
+            supervisor = self._new_person(established)
+            rows.append((PersonRole.SUPERVISOR, supervisor[0], supervisor[1], None))
+            liaison = rep if rng.random() < OWN_LIAISON_RATE else self._new_person(established)
+            rows.append((PersonRole.LIAISON, liaison[0], liaison[1], None))
+            if established.year >= 2015 and rng.random() < AGENT_RATE:
+                agent = rng.choice(self.agents)
+                rows.append((PersonRole.AGENT, agent[0], agent[1], None))
+        elif rng.random() < SHOP_LIAISON_RATE:
+            rows.append((PersonRole.LIAISON, rep[0], rep[1], None))
+        return rows
+
+
+def load_person_roles(ctx: DemoContext, *, fast: bool | None = None) -> int:
+    """Write the person-roles of ctx.authority's enterprises that have none besides a legal representative
+    (a register backfilled by migration 0007 has those); returns the rows written.
+
+    Bulk-written without simple_history rows, like the million-row benches: at ~190k rows the history
+    would double the first start of `make run` for rows nobody edits.
+    """
+    authority = ctx.authority
+    street_ids = dict(Street.objects.filter(division_code=authority.division_code).values_list("code", "id"))
+    generator = PersonRoleGenerator(
+        rng=ctx.rng("enterprises.persons"),
+        year=ctx.year,
+        division_code=authority.division_code,
+        street_ids=street_ids,
+    )
+    people = EnterprisePerson.objects.filter(enterprise__authority=authority)
+    has_others = set(people.exclude(role=PersonRole.LEGAL_REP).values_list("enterprise_id", flat=True))
+    has_rep = set(people.filter(role=PersonRole.LEGAL_REP).values_list("enterprise_id", flat=True))
+    writer = _Writer(fast=fast)
+    now = timezone.now()
+    written = 0
+    last = 0
+    while True:
+        batch = list(
+            Enterprise.objects.filter(authority=authority, pk__gt=last)
+            .order_by("pk")
+            .values_list(*PERSON_COLUMNS)[:BATCH_SIZE]
+        )
+        if not batch:
+            break
+        last = batch[-1][0]
+        rows = []
+        for pk, entity_type, established, rep_name, rep_id in batch:
+            if pk in has_others:
+                continue
+            for role, name, id_number, ratio in generator.roles(
+                enterprise_id=pk,
+                entity_type=entity_type,
+                established=established,
+                rep=(rep_name, rep_id),
+                with_rep=pk not in has_rep,
+            ):
+                phone, home, home_key = generator.contact(id_number)
+                rows.append(
+                    {
+                        "created_at": now,
+                        "updated_at": now,
+                        "enterprise_id": pk,
+                        "role": str(role),
+                        "name": name,
+                        "id_number": id_number,
+                        "phone": phone,
+                        "address": home,
+                        "address_key": home_key,
+                        "share_ratio": ratio,
+                        "started_on": established,
+                        "ended_on": None,
+                        "end_reason": "",
+                    }
+                )
+        if writer.use_copy:
+            writer.insert(EnterprisePerson, rows)
+        else:
+            _sqlite_insert(EnterprisePerson, rows)
+        written += len(rows)
+    ctx.log(f"  登记人员 {written} 条")
+    return written
+
+
+def _sqlite_insert(model, rows: list[dict]) -> None:
+    """executemany of plain values: bulk_create spends most of its time preparing each value of each row
+    (≈ 3× the insert itself for the ~190k person-roles of the demo year)."""
+    if not rows:
+        return
+    from django.db import models
+
+    fields = [f for f in model._meta.concrete_fields if f.attname in rows[0]]
+    converters = []
+    for f in fields:
+        if isinstance(f, models.DateTimeField):
+            cache: dict = {}
+
+            def convert(value, cache=cache):
+                if value is None:
+                    return None
+                if value not in cache:
+                    cache[value] = connection.ops.adapt_datetimefield_value(value)
+                return cache[value]
+
+        elif isinstance(f, models.DateField):
+
+            def convert(value):
+                return None if value is None else value.isoformat()
+
+        elif isinstance(f, models.DecimalField):
+
+            def convert(value):
+                return None if value is None else str(value)
+
+        else:
+            convert = None
+        converters.append((f.attname, convert))
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+    values = [[row[a] if c is None else c(row[a]) for a, c in converters] for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, values)
+
+
+@register_seeder("enterprises.persons", after=("enterprises.register", "enterprises.demo_cases"))
+def seed_persons(ctx: DemoContext) -> int:
+    return load_person_roles(ctx)
+
+
+# --- One ring of false registrations (冒用身份虚假注册) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RingEnterprise:
+    uscc: str
+    name: str
+    established_on: dt.date
+    address: str
+    victim_name: str
+    victim_id_number: str
+
+
+@dataclass(frozen=True)
+class IdentityMisuseRing:
+    """The demo's ring: one agent registering enterprises in the names of people whose identities were
+    used, at a few shared addresses. The investigations demo builds its reports and cases from this."""
+
+    agent_name: str
+    agent_id_number: str
+    agent_phone: str
+    addresses: tuple[str, ...]
+    enterprises: tuple[RingEnterprise, ...]
+
+    @property
+    def victim_id_numbers(self) -> tuple[str, ...]:
+        return tuple(e.victim_id_number for e in self.enterprises)
+
+    @property
+    def usccs(self) -> tuple[str, ...]:
+        return tuple(e.uscc for e in self.enterprises)
+
+
+RING_SIZE = 12
+RING_NAMES = (
+    ("冯", "国栋"), ("钟", "丽娟"), ("谢", "志坚"), ("蔡", "美玲"), ("彭", "家乐"), ("潘", "秀英"),
+    ("邱", "振华"), ("温", "淑仪"), ("袁", "俊杰"), ("莫", "晓燕"), ("江", "永强"), ("方", "佩珊"),
+)  # fmt: skip
+RING_ADDRESSES = (
+    "广州市南沙区南沙街进港大道12号1902房（仅限办公）",
+    "广州市南沙区黄阁镇麒麟一路8号306房",
+    "广州市南沙区横沥镇汇通二街2号1117房（仅限办公）",
+)
+RING_WORDS = ("供应链管理", "国际贸易", "商贸", "贸易发展", "实业", "电子商务")
+
+
+def identity_misuse_ring(year: int = 2023) -> IdentityMisuseRing:
+    """The demo year's ring (pure: the same year gives the same people and codes on any database)."""
+    rng = random.Random(f"identity-misuse-ring:{year}")
+    enterprises = []
+    for n, (surname, given) in enumerate(RING_NAMES[:RING_SIZE]):
+        birth = dt.date(rng.randint(1958, 1998), rng.randint(1, 12), rng.randint(1, 28))
+        area = rng.choice(_id_area_codes_by_year()[birth.year])
+        victim_id = build_resident_id(area, birth, rng.randrange(0, 500) * 2 + (n % 2))
+        established = dt.date(year, 2, 6) + dt.timedelta(days=23 * n + rng.randint(0, 9))
+        if established.weekday() >= 5:
+            established += dt.timedelta(days=7 - established.weekday())
+        brand = "".join(rng.choice(BRAND_CHARS) for _ in range(2))
+        enterprises.append(
+            RingEnterprise(
+                uscc=build_uscc(NANSHA, random_org_body(rng)),
+                name=f"广州{brand}{RING_WORDS[n % len(RING_WORDS)]}有限公司",
+                established_on=established,
+                # The same three places, written as a hurried form-filler writes them.
+                address=RING_ADDRESSES[n % 3] if n < 6 else RING_ADDRESSES[n % 3].replace("号", " 号 "),
+                victim_name=surname + given,
+                victim_id_number=victim_id,
+            )
+        )
+    return IdentityMisuseRing(
+        agent_name="邝志雄",
+        agent_id_number=build_resident_id("440111", dt.date(1983, 9, 14), 457),
+        agent_phone="13925836417",
+        addresses=RING_ADDRESSES,
+        enterprises=tuple(enterprises),
+    )
+
+
+@register_seeder("enterprises.identity_ring", after=("enterprises.persons", "accounts.demo_users"))
+def seed_identity_ring(ctx: DemoContext) -> int:
+    """The ring's enterprises as the clerk registered them on their establishment days: the victim as
+    legal representative and sole shareholder, the agent as 委托代理人 and 联络员 (his phone on every one).
+
+    Written like the other demo rows (history dated on the day, by the clerk) rather than through the
+    services, which date history now.
+    """
+    clerk = _demo_user("clerk")
+    if clerk is None:
+        ctx.log("  没有可用的演示用户，跳过冒用身份示例")
+        return 0
+    ring = identity_misuse_ring(ctx.year)
+    authority = ctx.authority
+    street_ids = dict(Street.objects.filter(division_code=authority.division_code).values_list("code", "id"))
+    rules = ftz_rule_views(authority=authority)
+    street_of = {"南沙街": "440115003", "黄阁镇": "440115102", "横沥镇": "440115101"}
+    created = 0
+    for n, e in enumerate(ring.enterprises):
+        if Enterprise.objects.filter(uscc=e.uscc).exists():
+            continue
+        street_id = street_ids[next(code for place, code in street_of.items() if place in e.address)]
+        rule = match_ftz_rule(e.address, street_id, rules)
+        when = _at(e.established_on, 3600 + n * 97)
+        enterprise = Enterprise(
+            authority=authority,
+            uscc=e.uscc,
+            name=e.name,
+            name_initials=name_initials(e.name),
+            entity_type=EntityType.LLC,
+            legal_rep_name=e.victim_name,
+            legal_rep_id_number=e.victim_id_number,
+            registered_capital=Decimal("1000000.00"),
+            established_on=e.established_on,
+            business_scope=f"一般项目：{SCOPE_ITEMS['F'][0]}；{SCOPE_ITEMS['F'][1]}。{_SCOPE_TAIL}",
+            industry="F",
+            address=e.address,
+            street_id=street_id,
+            in_ftz=rule is not None,
+            ftz_area=rule.area_name if rule else "",
+            ftz_rule_id=rule.id if rule else None,
+        )
+        enterprise._history_date = when
+        enterprise._history_user = clerk
+        enterprise._change_reason = "设立登记（全程电子化，委托代理）"
+        enterprise.save()
+        people = [
+            (PersonRole.LEGAL_REP, e.victim_name, e.victim_id_number, "", "", None),
+            (PersonRole.SHAREHOLDER, e.victim_name, e.victim_id_number, "", "", Decimal(100)),
+        ] + [
+            (role, ring.agent_name, ring.agent_id_number, ring.agent_phone, ring.addresses[0], None)
+            for role in (PersonRole.AGENT, PersonRole.LIAISON)
+        ]
+        for role, name, id_number, phone, address, ratio in people:
+            person = EnterprisePerson(
+                enterprise=enterprise,
+                role=role,
+                name=name,
+                id_number=id_number,
+                phone=phone,
+                address=address,
+                share_ratio=ratio,
+                started_on=e.established_on,
+            )
+            person._history_date = when
+            person._history_user = clerk
+            person._change_reason = "设立登记"
+            person.save()
+        created += 1
+    ctx.log(f"  冒用身份示例：{created} 户企业经同一代理人登记")
     return created

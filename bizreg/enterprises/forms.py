@@ -36,7 +36,8 @@ class BootstrapMixin:
             message = _("请选择%(label)s。") if choose else _("请填写%(label)s。")
             field.error_messages["required"] = message % {"label": field.label}
             widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
+                # RadioSelect covers CheckboxSelectMultiple: the class lands on each option's input.
                 css = "form-check-input"
             elif isinstance(widget, forms.Select):
                 css = "form-select"

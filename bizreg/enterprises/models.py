@@ -47,6 +47,8 @@ class EnterpriseStatus(models.TextChoices):
     REVOKED = "revoked", "吊销"
     DEREGISTERED = "deregistered", "注销"
     MOVED_OUT = "moved_out", "迁出"
+    # Set only by services.enterprise_rescind (identity-misuse decision, 条例 art. 40), never by an edit.
+    RESCINDED = "rescinded", "撤销登记"
 
 
 class Street(models.Model):
@@ -111,6 +113,9 @@ class Enterprise(AuthorityScopedModel):
     business_scope = models.TextField("经营范围", blank=True)
     industry = models.CharField("行业门类", max_length=1, choices=IndustrySection.choices, db_index=True)
     address = models.CharField("住所", max_length=300)
+    # Derived from `address` on every save (rules.address_key), so enterprises at one place written
+    # differently are found together by the link analysis; bulk loaders set it themselves.
+    address_key = models.CharField("住所归一键", max_length=300, default="", db_default="", editable=False)
     street = models.ForeignKey(Street, on_delete=models.PROTECT, verbose_name="街道/镇")
     in_ftz = models.BooleanField("自贸区", default=False, db_index=True)
     ftz_area = models.CharField("自贸区片区/区块", max_length=100, blank=True)
@@ -144,10 +149,21 @@ class Enterprise(AuthorityScopedModel):
         indexes = [
             models.Index(fields=["authority", "status", "-established_on"], name="ent_auth_status_est"),
             models.Index(fields=["authority", "-established_on", "-id"], name="ent_auth_est_id"),
+            # Partial: most look-ups ask for one place, never for "no address".
+            models.Index(fields=["address_key"], name="ent_address_key", condition=~Q(address_key="")),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        from bizreg.enterprises.rules import address_key
+
+        self.address_key = address_key(self.address)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "address" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "address_key"}
+        super().save(*args, **kwargs)
 
 
 class EnterpriseFormerName(models.Model):
@@ -234,3 +250,99 @@ class EnterpriseLock(TimeStampedModel):
     @property
     def is_active(self) -> bool:
         return self.released_at is None
+
+
+class PersonRole(models.TextChoices):
+    LEGAL_REP = "legal_rep", "法定代表人"
+    SHAREHOLDER = "shareholder", "股东"
+    DIRECTOR = "director", "董事"
+    SUPERVISOR = "supervisor", "监事"
+    MANAGER = "manager", "经理"
+    FINANCE = "finance", "财务负责人"
+    LIAISON = "liaison", "联络员"
+    AGENT = "agent", "委托代理人"
+
+
+class EnterprisePerson(TimeStampedModel):
+    """A natural person in one role of one enterprise as the register records it (登记的人员事项).
+
+    A role that ends keeps its row with `ended_on` set, so the register answers who held it when; the
+    legal representative's current row mirrors Enterprise.legal_rep_* (kept in step by the services).
+    ID number, phone and address key are indexed: the link analysis looks people up by each of them.
+    """
+
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.CASCADE, related_name="persons", verbose_name="商事主体"
+    )
+    role = models.CharField("职务/身份", max_length=20, choices=PersonRole.choices)
+    name = models.CharField("姓名", max_length=50)
+    id_number = models.CharField("身份证号", max_length=18)
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+    address = models.CharField("住所/联系地址", max_length=300, blank=True)
+    address_key = models.CharField("地址归一键", max_length=300, blank=True, editable=False)
+    share_ratio = models.DecimalField("持股比例（%）", max_digits=5, decimal_places=2, null=True, blank=True)
+    started_on = models.DateField("任职/登记日期")
+    ended_on = models.DateField("终止日期", null=True, blank=True, help_text="为空表示现任")
+    end_reason = models.CharField("终止原因/决定文号", max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "登记人员"
+        verbose_name_plural = "登记人员"
+        ordering = ["enterprise_id", "ended_on", "role", "id"]
+        # Plain b-tree indexes in Meta rather than db_index: on PostgreSQL db_index on a CharField adds a
+        # second, LIKE-pattern index nobody uses, and the history table needs none of them. Phone and
+        # address are often blank: the partial indexes leave those rows out (queries say `<> ''`).
+        indexes = [
+            models.Index(fields=["enterprise", "role"], name="entperson_ent_role"),
+            models.Index(fields=["id_number"], name="entperson_id_number"),
+            models.Index(fields=["phone"], name="entperson_phone", condition=~Q(phone="")),
+            models.Index(fields=["address_key"], name="entperson_address_key", condition=~Q(address_key="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} {self.name}"
+
+    def save(self, *args, **kwargs):
+        from bizreg.enterprises.rules import address_key
+
+        self.address_key = address_key(self.address)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_on is None
+
+
+class RescissionScope(models.TextChoices):
+    ALL = "all", "撤销全部登记"
+    ITEMS = "items", "撤销部分登记事项"
+
+
+class RegistrationRescission(TimeStampedModel):
+    """A revocation (撤销登记) of an enterprise's registration or of some of its items, as decided.
+
+    `items` keeps what was revoked in the words of the decision: labels of the person-role entries
+    ended and of register items, so the enterprise page shows the decision as it was taken.
+    """
+
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="rescissions", verbose_name="商事主体"
+    )
+    scope = models.CharField("撤销范围", max_length=10, choices=RescissionScope.choices)
+    items = models.JSONField("撤销事项", default=list, blank=True)
+    decision_reference = models.CharField("决定文号", max_length=100)
+    decided_on = models.DateField("决定日期")
+    reason = models.CharField("撤销理由", max_length=300)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="经办人"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "撤销登记记录"
+        verbose_name_plural = "撤销登记记录"
+        ordering = ["-decided_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} {self.get_scope_display()} {self.decision_reference}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -36,3 +37,31 @@ def match_ftz_rule(address: str, street_id: int | None, rules: Iterable[FtzRuleV
         if rule.address_keyword and rule.address_keyword in (address or ""):
             return rule
     return None
+
+
+# --- keys that link people and places across the register -----------------------------------------------
+
+# Characters an address key keeps: letters, digits and CJK; everything else (spaces, punctuation, the
+# full-width forms NFKC turns into ASCII punctuation) is noise that differs between two spellings of one
+# place.
+_ADDRESS_DROP_CATEGORIES = ("P", "S", "Z", "C")
+
+
+def address_key(address: str) -> str:
+    """The form two spellings of one address share.
+
+    广州市南沙区 进港大道８８号（自编１号） → 广州市南沙区进港大道88号自编1号.
+
+    Full-width characters become half-width (NFKC), Latin letters lower-case, and spaces, punctuation
+    and symbols are dropped.
+    """
+    text = unicodedata.normalize("NFKC", address or "").lower()
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in _ADDRESS_DROP_CATEGORIES)[:300]
+
+
+def normalize_phone(phone: str) -> str:
+    """Digits only, with the mainland country code dropped: '+86 138-0013-8000' → '13800138000'."""
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", phone or "") if ch.isdigit())
+    if len(digits) == 13 and digits.startswith("86") and digits[2] == "1":
+        digits = digits[2:]
+    return digits

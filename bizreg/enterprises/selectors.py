@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -17,18 +17,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from bizreg.core.masking import mask_id_number
+from bizreg.core.masking import mask_address, mask_id_number, mask_phone
 from bizreg.core.scoping import authority_ids_for, scope_to_user
 from bizreg.enterprises.filters import EnterpriseFilterSet, active_lock_exists
 from bizreg.enterprises.models import (
     Enterprise,
     EnterpriseFormerName,
     EnterpriseLock,
+    EnterprisePerson,
     EnterpriseStatus,
     FtzAddressRule,
+    PersonRole,
+    RegistrationRescission,
     Street,
     UsccException,
 )
+from bizreg.enterprises.rules import address_key, normalize_phone
 from bizreg.enterprises.services import division_prefix
 
 PAGE_SIZE = 50
@@ -406,3 +410,211 @@ def register_name_for_uscc(uscc: str) -> tuple[int, str] | None:
     """(authority id, name) of the enterprise with this USCC, or None."""
     found = Enterprise.objects.filter(uscc=uscc).values_list("authority_id", "name").first()
     return (found[0], found[1]) if found else None
+
+
+# --- person-roles (登记的人员事项) -------------------------------------------------------------------------
+
+FULL_PERSONAL_DATA_PERM = "core.view_full_personal_data"
+
+
+@dataclass(frozen=True)
+class PersonRoleView:
+    """One person-role as a page shows it: ID number and phone masked unless shown in full (logged)."""
+
+    pk: int
+    role: str
+    role_label: str
+    name: str
+    id_number: str
+    phone: str
+    address: str
+    share_ratio: Any
+    started_on: Any
+    ended_on: Any
+    end_reason: str
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_on is None
+
+
+def enterprise_persons(*, enterprise: Enterprise, user, full: bool = False) -> list[PersonRoleView]:
+    """The enterprise's person-roles, current ones first (legal representative first), then ended ones.
+
+    `full` shows whole ID numbers, phones and addresses, and only to a user holding
+    core.view_full_personal_data (the view records the access); everyone else gets them masked whatever is
+    asked.
+    """
+    full = full and user.has_perm(FULL_PERSONAL_DATA_PERM)
+    order = {role: n for n, role in enumerate(PersonRole.values)}
+    rows = sorted(
+        EnterprisePerson.objects.filter(enterprise=enterprise),
+        key=lambda p: (
+            p.ended_on is not None,
+            order.get(p.role, 99),
+            -(p.ended_on or p.started_on).toordinal(),
+            p.pk,
+        ),
+    )
+    return [
+        PersonRoleView(
+            pk=p.pk,
+            role=p.role,
+            role_label=p.get_role_display(),
+            name=p.name,
+            id_number=p.id_number if full else mask_id_number(p.id_number),
+            phone=p.phone if full else mask_phone(p.phone),
+            address=p.address if full else mask_address(p.address),
+            share_ratio=p.share_ratio,
+            started_on=p.started_on,
+            ended_on=p.ended_on,
+            end_reason=p.end_reason,
+        )
+        for p in rows
+    ]
+
+
+def enterprise_rescissions(*, enterprise: Enterprise) -> list[RegistrationRescission]:
+    return list(enterprise.rescissions.select_related("actor").order_by("-decided_on", "-id"))
+
+
+def _person_roles_visible(user) -> QuerySet[EnterprisePerson]:
+    queryset = EnterprisePerson.objects.select_related("enterprise")
+    if user is None:
+        return queryset
+    return scope_to_user(queryset, user, field="enterprise__authority")
+
+
+def person_roles_by_id_number(*, id_number: str, user=None) -> QuerySet[EnterprisePerson]:
+    """Every person-role (ended ones too) held under this ID number, scoped to the user when given."""
+    return _person_roles_visible(user).filter(id_number=(id_number or "").strip().upper())
+
+
+def person_roles_by_phone(*, phone: str, user=None) -> QuerySet[EnterprisePerson]:
+    digits = normalize_phone(phone)
+    if not digits:
+        return EnterprisePerson.objects.none()
+    return _person_roles_visible(user).filter(phone=digits)
+
+
+def person_roles_by_address(*, address: str, user=None) -> QuerySet[EnterprisePerson]:
+    """Person-roles at this address, however it is spelled (compared by rules.address_key)."""
+    key = address_key(address)
+    if not key:
+        return EnterprisePerson.objects.none()
+    return _person_roles_visible(user).filter(address_key=key)
+
+
+# --- set-based reads for the link analysis (investigations) ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRoleLink:
+    pk: int
+    enterprise_id: int
+    role: str
+    name: str
+    id_number: str
+    phone: str
+    address: str
+    address_key: str
+    ended_on: Any
+
+
+@dataclass(frozen=True, slots=True)
+class EnterpriseLink:
+    pk: int
+    name: str
+    uscc: str
+    status: str
+    address: str
+    address_key: str
+    established_on: Any
+
+
+_LINK_COLUMNS = (
+    "pk",
+    "enterprise_id",
+    "role",
+    "name",
+    "id_number",
+    "phone",
+    "address",
+    "address_key",
+    "ended_on",
+)
+_ENTERPRISE_LINK_COLUMNS = ("pk", "name", "uscc", "status", "address", "address_key", "established_on")
+
+
+def person_role_links(
+    *,
+    id_numbers: Iterable[str] = (),
+    enterprise_ids: Iterable[int] = (),
+    phones: Iterable[str] = (),
+    address_keys: Iterable[str] = (),
+    limit: int = 1000,
+) -> list[PersonRoleLink]:
+    """Person-roles (ended ones too) matching any of the keys: one indexed query per kind of key given.
+
+    Each query returns at most `limit` rows, unordered: the caller caps its graph anyway, and an ORDER BY
+    would let the planner walk a whole index to satisfy it.
+    """
+    found: dict[int, PersonRoleLink] = {}
+    for field, keys in (
+        ("id_number", id_numbers),
+        ("enterprise_id", enterprise_ids),
+        ("phone", phones),
+        ("address_key", address_keys),
+    ):
+        keys = sorted({k for k in keys if k})
+        if not keys:
+            continue
+        queryset = EnterprisePerson.objects.filter(**{f"{field}__in": keys}).order_by()
+        if field in ("phone", "address_key"):
+            queryset = queryset.exclude(**{field: ""})  # lets the partial index serve the query
+        for row in queryset.values_list(*_LINK_COLUMNS)[:limit]:
+            found.setdefault(row[0], PersonRoleLink(*row))
+    return list(found.values())
+
+
+def enterprise_links(
+    *, ids: Iterable[int] = (), address_keys: Iterable[str] = (), limit: int = 1000
+) -> list[EnterpriseLink]:
+    """Enterprises by id and enterprises at any of the address keys (at most `limit` rows per kind)."""
+    found: dict[int, EnterpriseLink] = {}
+    ids = sorted(set(ids))
+    if ids:
+        for row in Enterprise.objects.filter(pk__in=ids).order_by().values_list(*_ENTERPRISE_LINK_COLUMNS):
+            found[row[0]] = EnterpriseLink(*row)
+    keys = sorted({k for k in address_keys if k})
+    if keys:
+        queryset = Enterprise.objects.filter(address_key__in=keys).exclude(address_key="").order_by()
+        for row in queryset.values_list(*_ENTERPRISE_LINK_COLUMNS)[:limit]:
+            found.setdefault(row[0], EnterpriseLink(*row))
+    return list(found.values())
+
+
+# --- matching an enterprise named in a report (investigations intake) -------------------------------------
+
+
+def register_match(*, authority_id: int | None = None, uscc: str = "", name: str = "") -> Enterprise | None:
+    """The register entry a report names: by (normalised) USCC first, else by its exact current name, else
+    by an exact former name; within one authority when given. None when nothing matches."""
+    queryset = Enterprise.objects.all()
+    if authority_id is not None:
+        queryset = queryset.filter(authority_id=authority_id)
+    if uscc:
+        found = queryset.filter(uscc=uscc).first()
+        if found is not None:
+            return found
+    if not name:
+        return None
+    found = queryset.filter(name=name).order_by("-established_on", "id").first()
+    if found is not None:
+        return found
+    return queryset.filter(former_names__name=name).order_by("-established_on", "id").distinct().first()
+
+
+def enterprises_with_ids(ids: Iterable[int]) -> QuerySet[Enterprise]:
+    """The enterprises with these ids (another module's records name them; it has already scoped them)."""
+    return Enterprise.objects.filter(pk__in=list(ids)).select_related("street")

@@ -36,10 +36,14 @@ from bizreg.enterprises.models import (
     Enterprise,
     EnterpriseFormerName,
     EnterpriseLock,
+    EnterprisePerson,
     EnterpriseStatus,
     EntityType,
     FtzAddressRule,
     IndustrySection,
+    PersonRole,
+    RegistrationRescission,
+    RescissionScope,
     Street,
     UsccException,
 )
@@ -327,6 +331,8 @@ def clean_enterprise_data(
         value = _text(data.get("status")) or EnterpriseStatus.ACTIVE
         if value not in EnterpriseStatus.values:
             err("status", _("登记状态“%(value)s”无效。") % {"value": value})
+        elif value == EnterpriseStatus.RESCINDED and (instance is None or instance.status != value):
+            err("status", _("“撤销登记”只能依据撤销决定办理，不能直接修改登记状态。"))
         values["status"] = value
 
     if given("legal_rep_id_number"):
@@ -411,6 +417,8 @@ def clean_enterprise_data(
 
     if "name" in values:
         values["name_initials"] = rules.name_initials(values["name"])
+    if "address" in values:
+        values["address_key"] = rules.address_key(values["address"])
     street_id = values.get("street_id", instance.street_id if instance is not None else None)
     in_ftz, area, rule_id = ftz_state(
         current("address") or "", street_id, current("ftz_override"), lookups.ftz_rules
@@ -522,6 +530,7 @@ def enterprise_create(
         enterprise._history_user = actor
         enterprise._change_reason = change_reason or _("登记")
         _save_guarding_duplicate(enterprise)
+        _legal_rep_start(enterprise=enterprise, actor=actor, started_on=enterprise.established_on)
     return enterprise
 
 
@@ -574,6 +583,8 @@ def enterprise_update(
             _("变更") if not case_reference else _("变更（案件 %(case)s）") % {"case": case_reference}
         )
         _save_guarding_duplicate(row)
+        if "legal_rep_name" in changed or "legal_rep_id_number" in changed:
+            _legal_rep_follow(enterprise=row, actor=actor, reason=row._change_reason)
         if "name" in changed:
             former = EnterpriseFormerName(
                 enterprise=row, name=old_name, used_until=renamed_on or timezone.localdate()
@@ -880,8 +891,359 @@ def enterprise_import_execute(*, job: BackgroundJob, progress: Callable[[int, in
             Enterprise.history.bulk_history_create(
                 created, batch_size=500, default_user=actor, default_change_reason=change_reason
             )
+            persons = EnterprisePerson.objects.bulk_create(
+                [_legal_rep_row(e, started_on=e.established_on) for e in created], batch_size=500
+            )
+            EnterprisePerson.history.bulk_history_create(
+                persons, batch_size=500, default_user=actor, default_change_reason=change_reason
+            )
     except IntegrityError:
         raise JobError(
             _("写入时发现有统一社会信用代码已被他人同时登记，本次未写入任何数据，请点击“重试”重新校验。")
         ) from None
     return {**result, "imported": len(created), "rejected": False}
+
+
+# --- person-roles (登记的人员事项) -------------------------------------------------------------------------
+
+PERSON_ITEM_PREFIX = "person:"
+# Register items a partial revocation may name besides person-role entries. Revoking one is recorded
+# with the decision (the register keeps its history); the person-role entries are also ended.
+RESCINDABLE_FIELDS = {
+    "name": N_("名称"),
+    "address": N_("住所"),
+    "registered_capital": N_("注册资本"),
+    "business_scope": N_("经营范围"),
+    "entity_type": N_("主体类型"),
+}
+MAX_SHARE_RATIO = Decimal("100")
+
+
+def _legal_rep_row(enterprise: Enterprise, *, started_on: dt.date) -> EnterprisePerson:
+    return EnterprisePerson(
+        enterprise=enterprise,
+        role=PersonRole.LEGAL_REP,
+        name=enterprise.legal_rep_name,
+        id_number=enterprise.legal_rep_id_number,
+        address_key="",
+        started_on=started_on,
+    )
+
+
+def _save_person(person: EnterprisePerson, *, actor, reason: str) -> None:
+    person._history_user = actor
+    person._change_reason = reason
+    person.save()
+
+
+def _legal_rep_start(
+    *, enterprise: Enterprise, actor, started_on: dt.date, reason: str = ""
+) -> EnterprisePerson:
+    person = _legal_rep_row(enterprise, started_on=started_on)
+    _save_person(person, actor=actor, reason=reason or _("登记"))
+    return person
+
+
+def _legal_rep_follow(*, enterprise: Enterprise, actor, reason: str) -> None:
+    """Keep the legal representative's person-role in step with the register entry just saved.
+
+    A new ID number is a new legal representative: the current row ends today and a new one starts.
+    The same ID number under another name is a correction of that row.
+    """
+    today = timezone.localdate()
+    current = list(
+        EnterprisePerson.objects.select_for_update().filter(
+            enterprise=enterprise, role=PersonRole.LEGAL_REP, ended_on__isnull=True
+        )
+    )
+    same = [p for p in current if p.id_number == enterprise.legal_rep_id_number]
+    for person in current:
+        if person in same:
+            if person.name != enterprise.legal_rep_name:
+                person.name = enterprise.legal_rep_name
+                _save_person(person, actor=actor, reason=reason)
+            continue
+        person.ended_on = max(today, person.started_on)
+        person.end_reason = _("变更法定代表人")
+        _save_person(person, actor=actor, reason=reason)
+    if not same:
+        _legal_rep_start(enterprise=enterprise, actor=actor, started_on=today, reason=reason)
+
+
+def _clean_day(
+    value: Any, *, name: str, label: str, not_before: dt.date | None, errors: dict
+) -> dt.date | None:
+    try:
+        day = _as_date(value)
+    except (TypeError, ValueError):
+        errors[name] = [_("%(label)s不是有效日期（应为 YYYY-MM-DD）。") % {"label": _(label)}]
+        return None
+    if day is None:
+        return None
+    if day > timezone.localdate():
+        errors[name] = [_("%(label)s不能晚于今天。") % {"label": _(label)}]
+    elif not_before is not None and day < not_before:
+        errors[name] = [_("%(label)s不能早于 %(day)s。") % {"label": _(label), "day": not_before.isoformat()}]
+    return day
+
+
+@transaction.atomic
+def enterprise_person_add(
+    *,
+    enterprise: Enterprise,
+    actor,
+    role: str,
+    name: str,
+    id_number: str,
+    phone: str = "",
+    address: str = "",
+    share_ratio: Decimal | str | None = None,
+    started_on: dt.date | str | None = None,
+    case_reference: str | None = None,
+    reason: str = "",
+) -> EnterprisePerson:
+    """Record a person in a role of the enterprise (shareholder, director, liaison, agent …).
+
+    The legal representative is changed through enterprise_update (it is a field of the register entry);
+    a person already current in the same role is refused. Raises ValidationError({field: [message]}).
+    """
+    row = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    enterprise_assert_unlocked(enterprise=row, case_reference=case_reference)
+    errors: dict[str, list[str]] = {}
+    role = _text(role)
+    if role not in PersonRole.values:
+        errors["role"] = [_("职务/身份“%(value)s”无效。") % {"value": role}]
+    elif role == PersonRole.LEGAL_REP:
+        errors["role"] = [_("法定代表人须通过变更登记修改，不能在此添加。")]
+    name = _text(name)
+    if not name:
+        errors["name"] = [_("请填写姓名。")]
+    elif len(name) > 50:
+        errors["name"] = [_("姓名不能超过 50 个字。")]
+    try:
+        id_number = validate_resident_id(id_number)
+    except ValidationError as exc:
+        errors["id_number"] = [exc.messages[0]]
+    phone_digits = rules.normalize_phone(phone)
+    if _text(phone) and not 7 <= len(phone_digits) <= 15:
+        errors["phone"] = [_("联系电话应为 7–15 位数字（可含区号、空格或“-”）。")]
+    address = _text(address)
+    if len(address) > 300:
+        errors["address"] = [_("住所/联系地址不能超过 300 个字。")]
+    ratio = None
+    if share_ratio not in (None, ""):
+        try:
+            ratio = share_ratio if isinstance(share_ratio, Decimal) else Decimal(str(share_ratio).strip())
+            if not ratio.is_finite():
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            errors["share_ratio"] = [_("持股比例应为数字。")]
+        else:
+            if role != PersonRole.SHAREHOLDER:
+                errors["share_ratio"] = [_("只有股东可以填写持股比例。")]
+            elif not Decimal("0") < ratio <= MAX_SHARE_RATIO:
+                errors["share_ratio"] = [_("持股比例应大于 0 且不超过 100。")]
+            ratio = ratio.quantize(Decimal("0.01"))
+    started = _clean_day(
+        started_on, name="started_on", label=N_("任职/登记日期"), not_before=row.established_on, errors=errors
+    )
+    if (
+        not errors
+        and EnterprisePerson.objects.filter(
+            enterprise=row, role=role, id_number=id_number, ended_on__isnull=True
+        ).exists()
+    ):
+        errors["id_number"] = [_("该人员已是本企业现任%(role)s。") % {"role": PersonRole(role).label}]
+    if errors:
+        raise ValidationError(errors)
+    person = EnterprisePerson(
+        enterprise=row,
+        role=role,
+        name=name,
+        id_number=id_number,
+        phone=phone_digits,
+        address=address,
+        share_ratio=ratio,
+        started_on=started or timezone.localdate(),
+    )
+    _save_person(person, actor=actor, reason=reason or _("登记人员"))
+    return person
+
+
+@transaction.atomic
+def enterprise_person_end(
+    *,
+    person: EnterprisePerson,
+    actor,
+    ended_on: dt.date | str | None = None,
+    reason: str = "",
+    case_reference: str | None = None,
+) -> EnterprisePerson:
+    """End a person's role (resignation, share transfer …); the row stays as the register's record."""
+    row = EnterprisePerson.objects.select_for_update().select_related("enterprise").get(pk=person.pk)
+    enterprise_assert_unlocked(enterprise=row.enterprise, case_reference=case_reference)
+    if row.ended_on is not None:
+        raise EnterpriseError(
+            _("该人员的%(role)s身份已于 %(day)s 终止。")
+            % {"role": row.get_role_display(), "day": row.ended_on.isoformat()}
+        )
+    if row.role == PersonRole.LEGAL_REP:
+        raise EnterpriseError(_("法定代表人须通过变更登记更换，不能直接终止。"))
+    errors: dict[str, list[str]] = {}
+    day = _clean_day(
+        ended_on, name="ended_on", label=N_("终止日期"), not_before=row.started_on, errors=errors
+    )
+    reason = _text(reason)
+    if len(reason) > 300:
+        errors["reason"] = [_("终止原因不能超过 300 个字。")]
+    if errors:
+        raise ValidationError(errors)
+    row.ended_on = day or max(timezone.localdate(), row.started_on)
+    row.end_reason = reason
+    _save_person(row, actor=actor, reason=reason or _("终止人员身份"))
+    return row
+
+
+# --- revocation (撤销登记) after an identity-misuse decision ----------------------------------------------
+
+
+def _rescission_items(
+    enterprise: Enterprise, items: Iterable[str]
+) -> tuple[list[EnterprisePerson], list[str]]:
+    """The person-role rows to end and the labels to record for the items a decision names.
+
+    An item is a person-role entry ("person:<id>"), a role ("legal_rep", "shareholder" …: its current
+    holders) or a register item of RESCINDABLE_FIELDS. Unknown or already-ended items are refused.
+    """
+    current = {
+        p.pk: p
+        for p in EnterprisePerson.objects.select_for_update().filter(
+            enterprise=enterprise, ended_on__isnull=True
+        )
+    }
+    to_end: dict[int, EnterprisePerson] = {}
+    labels: list[str] = []
+    bad: list[str] = []
+    for raw in items:
+        item = _text(raw)
+        if item.startswith(PERSON_ITEM_PREFIX):
+            try:
+                person = current.get(int(item[len(PERSON_ITEM_PREFIX) :]))
+            except ValueError:
+                person = None
+            if person is None:
+                bad.append(_("“%(item)s”不是本企业现任的登记人员") % {"item": item})
+                continue
+            to_end[person.pk] = person
+            labels.append(f"{person.get_role_display()} {person.name}")
+        elif item in PersonRole.values:
+            holders = [p for p in current.values() if p.role == item]
+            if not holders:
+                bad.append(_("本企业没有现任%(role)s") % {"role": PersonRole(item).label})
+                continue
+            for person in holders:
+                to_end[person.pk] = person
+                labels.append(f"{person.get_role_display()} {person.name}")
+        elif item in RESCINDABLE_FIELDS:
+            labels.append(str(_(RESCINDABLE_FIELDS[item])))
+        else:
+            bad.append(_("“%(item)s”不是可撤销的登记事项") % {"item": item})
+    if bad:
+        raise ValidationError({"items": ["；".join(bad) + "。"]})
+    return list(to_end.values()), list(dict.fromkeys(labels))
+
+
+@transaction.atomic
+def enterprise_rescind(
+    *,
+    enterprise: Enterprise,
+    actor,
+    scope: str,
+    items: list[str],
+    decision_reference: str,
+    decided_on: dt.date,
+    reason: str,
+) -> RegistrationRescission:
+    """Apply a revocation decision (撤销登记, 条例 art. 40) to the register.
+
+    scope "all": the registration is revoked — status 撤销登记 from the decision date, an active lock
+    released with the decision reference as its reason. scope "items": the named items are revoked —
+    their person-role entries end on the decision date with the decision reference. Either way a
+    RegistrationRescission records the decision. An enterprise already revoked as a whole is refused.
+    """
+    row = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    if row.status == EnterpriseStatus.RESCINDED:
+        raise EnterpriseError(
+            _("该商事主体已于 %(day)s 被撤销登记，不能再次撤销。")
+            % {"day": row.status_changed_on.isoformat() if row.status_changed_on else "—"}
+        )
+    errors: dict[str, list[str]] = {}
+    scope = _text(scope)
+    items = [i for i in (items or []) if _text(i)]
+    if scope not in RescissionScope.values:
+        errors["scope"] = [_("撤销范围应为“全部”或“部分事项”。")]
+    elif scope == RescissionScope.ALL and items:
+        errors["items"] = [_("撤销全部登记时不应再列举事项。")]
+    elif scope == RescissionScope.ITEMS and not items:
+        errors["items"] = [_("撤销部分登记事项时请列明撤销的事项。")]
+    reference = _text(decision_reference)
+    if not reference:
+        errors["decision_reference"] = [_("请填写撤销决定书文号。")]
+    elif len(reference) > 100:
+        errors["decision_reference"] = [_("决定文号不能超过 100 个字。")]
+    reason = _text(reason)
+    if not reason:
+        errors["reason"] = [_("请填写撤销理由。")]
+    elif len(reason) > 300:
+        errors["reason"] = [_("撤销理由不能超过 300 个字。")]
+    day = _clean_day(
+        decided_on, name="decided_on", label=N_("决定日期"), not_before=row.established_on, errors=errors
+    )
+    if day is None and "decided_on" not in errors:
+        errors["decided_on"] = [_("请填写决定日期。")]
+    to_end: list[EnterprisePerson] = []
+    labels: list[str] = []
+    if scope == RescissionScope.ITEMS and items and "items" not in errors:
+        try:
+            to_end, labels = _rescission_items(row, items)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+    change_reason = _("撤销登记（%(ref)s）") % {"ref": reference}
+    if scope == RescissionScope.ALL:
+        row.status = EnterpriseStatus.RESCINDED
+        row.status_changed_on = day
+        row._history_user = actor
+        row._change_reason = change_reason
+        row.save()
+        lock = (
+            EnterpriseLock.objects.select_for_update()
+            .filter(enterprise=row, released_at__isnull=True)
+            .first()
+        )
+        if lock is not None:
+            lock.released_by = actor
+            lock.released_at = timezone.now()
+            lock.release_reason = change_reason
+            lock._history_user = actor
+            lock.save()
+        labels = [str(RescissionScope.ALL.label)]
+    for person in to_end:
+        person.ended_on = max(day, person.started_on)
+        person.end_reason = change_reason
+        _save_person(person, actor=actor, reason=change_reason)
+    record = RegistrationRescission(
+        enterprise=row,
+        scope=scope,
+        items=labels,
+        decision_reference=reference,
+        decided_on=day,
+        reason=reason,
+        actor=actor,
+    )
+    record._history_user = actor
+    record._change_reason = change_reason
+    record.save()
+    return record

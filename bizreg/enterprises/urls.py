@@ -23,4 +23,5 @@ urlpatterns = [
     path("<int:pk>/lock/", views.enterprise_lock, name="lock"),
     path("<int:pk>/unlock/", views.enterprise_unlock, name="unlock"),
     path("<int:pk>/reveal-id/", views.enterprise_reveal_id, name="reveal_id"),
+    path("<int:pk>/reveal-persons/", views.enterprise_reveal_persons, name="reveal_persons"),
 ]

@@ -122,8 +122,33 @@ def enterprise_detail(request, pk: int):
         "locks": locks,
         "history": selectors.enterprise_history(enterprise=enterprise),
         "can_full_id": request.user.has_perm(FULL_ID_PERM),
+        "persons": selectors.enterprise_persons(enterprise=enterprise, user=request.user),
+        "rescissions": selectors.enterprise_rescissions(enterprise=enterprise),
     }
     return render(request, "enterprises/detail.html", context)
+
+
+@login_required
+@permission_required(["enterprises.view_enterprise", FULL_ID_PERM], raise_exception=True)
+@require_POST
+def enterprise_reveal_persons(request, pk: int):
+    """The person-roles with whole ID numbers and phones, for a user allowed to see them; logged."""
+    enterprise = selectors.enterprise_for(user=request.user, pk=pk)
+    persons = selectors.enterprise_persons(enterprise=enterprise, user=request.user, full=True)
+    core_services.access_log_record(
+        user=request.user,
+        action=AccessLog.Action.VIEW,
+        object_type="enterprises.EnterprisePerson",
+        object_id=enterprise.pk,
+        object_label=_("%(name)s 的登记人员") % {"name": enterprise.name},
+        fields="id_number,phone",
+        record_count=len(persons),
+        authority=enterprise.authority,
+        request=request,
+    )
+    return render(
+        request, "enterprises/_persons.html", {"enterprise": enterprise, "persons": persons, "revealed": True}
+    )
 
 
 @login_required

@@ -2,31 +2,18 @@
 
 `report_blocks` lays the report out once — the seven sections of the seed with the generated paragraphs,
 the editable narrative, the indicator table, the conclusion and the standard 自评表 — as core.pdf blocks.
-The PDF renders those blocks directly; the .docx maps the same blocks to Word paragraphs and tables, so
-the two files cannot say different things. Both are reproducible: the same data gives the same bytes
-(the PDF by core.pdf's invariant mode, the .docx by fixing its timestamps).
+Both files are rendered from one DocumentSpec of those blocks (core.pdf for the PDF, core.docx for the
+.docx), so the two files cannot say different things. Both are reproducible: the same data gives the
+same bytes (the PDF by core.pdf's invariant mode, the .docx by fixing its timestamps).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import io
-import zipfile
-
-from django.utils import timezone
-from docx import Document
-from docx.enum.section import WD_ORIENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
-
+from bizreg.core.docx import render_docx
 from bizreg.core.pdf import DocumentSpec, Gap, Heading, TableBlock, Text, chinese_date, render_pdf
 from bizreg.performance.selectors.reports import ReportData, percent, wan
 
 DRAFT_MARK = "草稿"
-EAST_ASIAN_FONT = "宋体"
-WESTERN_FONT = "Times New Roman"
 
 INDICATOR_TABLE_HEADER = ("序号", "项目主要绩效指标", "年度指标值")
 SELF_EVALUATION_HEADER = (
@@ -201,11 +188,12 @@ def _title(data: ReportData) -> str:
     return f"（{DRAFT_MARK}）{data.title}" if data.is_draft else data.title
 
 
-# --- PDF --------------------------------------------------------------------------------------------------
+# --- PDF and .docx ---------------------------------------------------------------------------------------
 
 
-def render_report_pdf(data: ReportData) -> bytes:
-    spec = DocumentSpec(
+def report_spec(data: ReportData) -> DocumentSpec:
+    """The one layout both files are rendered from."""
+    return DocumentSpec(
         title=_title(data),
         created_at=data.document_date,
         blocks=report_blocks(data),
@@ -214,104 +202,14 @@ def render_report_pdf(data: ReportData) -> bytes:
         keywords=("绩效自评", data.project_name),
         footer_note=f"{DRAFT_MARK} · 未印发" if data.is_draft else "",
     )
-    return render_pdf(spec)
 
 
-# --- .docx ------------------------------------------------------------------------------------------------
-
-
-def _set_run_font(run, size: float | None = None, bold: bool | None = None) -> None:
-    """Western and East-Asian fonts on the run: without w:eastAsia, Word falls back for the hanzi."""
-    run.font.name = WESTERN_FONT
-    r_pr = run._element.get_or_add_rPr()
-    r_fonts = r_pr.find(qn("w:rFonts"))
-    if r_fonts is None:
-        r_fonts = OxmlElement("w:rFonts")
-        r_pr.insert(0, r_fonts)
-    r_fonts.set(qn("w:eastAsia"), EAST_ASIAN_FONT)
-    if size is not None:
-        run.font.size = Pt(size)
-    if bold is not None:
-        run.font.bold = bold
-
-
-def _add_paragraph(document, text: str, *, size: float = 12, bold: bool = False, align=None, indent=True):
-    paragraph = document.add_paragraph()
-    if align is not None:
-        paragraph.alignment = align
-    if indent:
-        paragraph.paragraph_format.first_line_indent = Pt(size * 2)
-    paragraph.paragraph_format.line_spacing = 1.5
-    _set_run_font(paragraph.add_run(text), size, bold)
-    return paragraph
-
-
-def _add_table(document, block: TableBlock) -> None:
-    table = document.add_table(rows=0, cols=len(block.rows[0]))
-    table.style = "Table Grid"
-    for index, values in enumerate(block.rows):
-        cells = table.add_row().cells
-        for cell, value in zip(cells, values, strict=True):
-            cell.text = ""
-            run = cell.paragraphs[0].add_run(value)
-            _set_run_font(run, 10.5, bold=block.header and index == 0)
-    if block.col_widths_mm:
-        for row in table.rows:
-            for cell, width in zip(row.cells, block.col_widths_mm, strict=False):
-                cell.width = Mm(width)
-
-
-def _normalized_zip(data: bytes, when: dt.datetime) -> bytes:
-    """Rewrite the package with fixed entry timestamps, so the same report gives the same bytes."""
-    stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(entry, source.read(info.filename))
-    return out.getvalue()
+def render_report_pdf(data: ReportData) -> bytes:
+    return render_pdf(report_spec(data))
 
 
 def render_report_docx(data: ReportData) -> bytes:
-    document = Document()
-    section = document.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.left_margin = section.right_margin = Mm(26)
-    normal = document.styles["Normal"]
-    normal.font.name = WESTERN_FONT
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), EAST_ASIAN_FONT)
-    if data.is_draft:
-        header = section.header.paragraphs[0]
-        header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        _set_run_font(header.add_run(f"{DRAFT_MARK} · 未印发"), 10.5, True)
-
-    _add_paragraph(document, _title(data), size=18, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    for block in report_blocks(data):
-        if isinstance(block, Heading):
-            _add_paragraph(document, block.text, size=14, bold=True, indent=False)
-        elif isinstance(block, Text):
-            _add_paragraph(document, block.text, indent=block.indent)
-        elif isinstance(block, TableBlock):
-            _add_table(document, block)
-        elif isinstance(block, Gap):
-            document.add_paragraph()
-    props = document.core_properties
-    when = data.document_date
-    if timezone.is_aware(when):
-        when = timezone.localtime(when)
-    when = when.replace(tzinfo=None, microsecond=0)
-    props.title = _title(data)
-    props.author = data.department
-    props.subject = f"{data.fiscal_year}年度{data.project_name}绩效自评"
-    props.created = props.modified = when
-    props.last_modified_by = data.department
-    props.revision = 1
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return _normalized_zip(buffer.getvalue(), when)
+    return render_docx(report_spec(data))
 
 
 def report_filename(data: ReportData, extension: str) -> str:

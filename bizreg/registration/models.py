@@ -192,6 +192,12 @@ class RegistrationCase(AuthorityScopedModel):
                 ],
                 name="case_auth_decided",
             ),
+            # The investigations' link graph finds the cases of a person by ID number or phone, one
+            # set-based query per hop (selectors.people.cases_of_people).
+            models.Index(fields=["applicant_id_number"], name="case_applicant_id"),
+            models.Index(fields=["agent_id_number"], name="case_agent_id"),
+            models.Index(fields=["applicant_phone"], name="case_applicant_phone"),
+            models.Index(fields=["agent_phone"], name="case_agent_phone"),
         ]
         constraints = [
             models.UniqueConstraint(

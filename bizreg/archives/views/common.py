@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from django.shortcuts import render
-
-
-def conflict(request, message: str, back_url: str = ""):
-    """The 409 page: the step was refused for the object's current state; nothing was changed."""
-    return render(request, "archives/conflict.html", {"message": message, "back": back_url}, status=409)
+from bizreg.core.views import conflict  # noqa: F401 — the pages of this app import it from here
 
 
 def query_without_page(request) -> str:

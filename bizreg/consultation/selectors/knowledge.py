@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -42,6 +41,7 @@ from bizreg.consultation.services.knowledge import (
 )
 from bizreg.core.models import Authority
 from bizreg.core.scoping import scope_to_user
+from bizreg.core.selectors import portal_authority
 from bizreg.registration.models import CaseType
 
 PAGE_SIZE = 50
@@ -491,19 +491,10 @@ def synonym_page(*, q: str = "", page: Any = None) -> Page:
 
 
 def public_authority(code: str | None = None) -> Authority:
-    """The authority whose KB the portal shows: ?authority=<code>, else settings.DEFAULT_AUTHORITY_CODE,
-    else the first active one. An unknown code is a 404, never another authority's KB by accident."""
-    authorities = Authority.objects.filter(is_active=True)
-    if code:
-        authority = authorities.filter(code=code).first()
-        if authority is None:
-            raise Http404(_("没有找到该登记机关的知识库。"))
-        return authority
-    default = getattr(settings, "DEFAULT_AUTHORITY_CODE", "")
-    authority = authorities.filter(code=default).first() if default else None
-    authority = authority or authorities.order_by("code").first()
+    """The authority whose KB the portal shows (core.selectors.portal_authority); none → 404."""
+    authority = portal_authority(code)
     if authority is None:
-        raise Http404(_("知识库尚未开放。"))
+        raise Http404(_("没有找到该登记机关的知识库。") if code else _("知识库尚未开放。"))
     return authority
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from bizreg.core.masking import mask_id_number, mask_person_name, mask_phone
+from bizreg.core.masking import mask_address, mask_id_number, mask_person_name, mask_phone
 from bizreg.core.money import format_wan, to_decimal, wan_to_yuan, yuan_to_wan
 
 
@@ -20,6 +20,12 @@ def test_id_number_keeps_first_and_last_four():
 )
 def test_short_or_empty_id_numbers_reveal_nothing(value, masked):
     assert mask_id_number(value) == masked
+
+
+def test_addresses_keep_the_district_part_only():
+    assert mask_address("广州市南沙区横沥镇汇通二街2号1117房") == "广州市南沙区横沥****"
+    assert mask_address("南沙区海滨路") == "南沙区***"
+    assert mask_address("") == "" and mask_address(None) == ""
 
 
 def test_phone_numbers():

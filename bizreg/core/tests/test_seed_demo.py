@@ -21,10 +21,10 @@ from bizreg.core.management.commands.seed_demo import autodiscover_seeders
 from bizreg.core.models import Authority, DemoSeedRun
 from bizreg.enterprises.demo import (
     DEMO_FTZ_RULES,
-    LOCK_REASON,
     enterprise_count,
     ftz_rule_views,
     generate_enterprises,
+    identity_misuse_ring,
 )
 from bizreg.enterprises.models import (
     Enterprise,
@@ -37,6 +37,7 @@ from bizreg.enterprises.models import (
     UsccException,
 )
 from bizreg.enterprises.rules import match_ftz_rule, name_initials
+from bizreg.investigations.models import InvestigationCase
 
 SCALE = "0.01"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -70,7 +71,11 @@ def test_seed_builds_the_demo_authority_and_register(seeded):
     assert authority.division_code == "440115"
     exceptions = set(UsccException.objects.values_list("uscc", flat=True))
     assert len(exceptions) == 2
-    assert Enterprise.objects.filter(authority=authority).count() == enterprise_count(0.01) + len(exceptions)
+    ring = len(identity_misuse_ring().enterprises)  # the identity-misuse ring, added to the register
+    assert (
+        Enterprise.objects.filter(authority=authority).count()
+        == enterprise_count(0.01) + len(exceptions) + ring
+    )
     assert FtzAddressRule.objects.filter(authority=authority).count() == len(DEMO_FTZ_RULES)
     assert "演示数据就绪" in seeded
 
@@ -178,15 +183,15 @@ def test_status_history_and_former_names(seeded):
 
 
 def test_demo_locks_and_uscc_exceptions(seeded):
+    # Every lock is an identity-misuse case's, taken through the services: it names a real case, was taken
+    # by the investigator in the demo year, and is still on only while that case is under investigation.
     locks = list(EnterpriseLock.objects.select_related("enterprise", "locked_by"))
-    assert len(locks) >= 2
+    assert len(locks) >= len(identity_misuse_ring().enterprises)
     for lock in locks:
-        assert lock.reason == LOCK_REASON == "涉嫌冒用身份虚假注册"
-        assert lock.case_reference
+        case = InvestigationCase.objects.get(number=lock.case_reference)
         assert lock.locked_by.username == "investigator"
-        assert lock.is_active
         assert lock.locked_at.year == 2023
-        assert lock.enterprise.status == EnterpriseStatus.ACTIVE
+        assert lock.is_active == (case.state in ("investigating", "suspended", "public_notice"))
     for exception in UsccException.objects.select_related("confirmed_by"):
         assert exception.confirmed_by.username == "manager"
         assert exception.failed_check == "uscc_check_digit"
@@ -309,7 +314,10 @@ def test_generator_is_deterministic_and_the_database_holds_its_output(seeded):
     assert first == usccs(20230101)
     assert first != usccs(7)
     seeded_codes = list(
-        Enterprise.objects.filter(uscc_is_exception=False).order_by("id").values_list("uscc", flat=True)
+        Enterprise.objects.filter(uscc_is_exception=False)
+        .exclude(uscc__in=identity_misuse_ring().usccs)
+        .order_by("id")
+        .values_list("uscc", flat=True)
     )
     assert seeded_codes == first
 

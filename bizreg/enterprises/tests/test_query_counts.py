@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 # navigation; the API adds the former names (one prefetch). A search adds one former-name lookup per word.
 LIST_PAGE_QUERIES = 14
 API_LIST_QUERIES = 12
-DETAIL_QUERIES = 15
+DETAIL_QUERIES = 17  # + person-roles and rescissions (one query each)
 
 
 def count_queries(client, url, params=None) -> int:

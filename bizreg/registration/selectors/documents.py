@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from bizreg.core.scoping import scope_to_user
-from bizreg.registration.models import Notice, RegistrationCase
+from bizreg.registration.models import Notice, NoticeIssuerProfile, RegistrationCase
 from bizreg.registration.services.documents import CODE_LENGTH, normalize_verification_code
 
 PAGE_SIZE = 50
@@ -95,3 +95,8 @@ def notice_for_verification(code: str) -> VerifiedNotice | None:
         enterprise_name=content.get("enterprise_name", ""),
         sha256=notice.sha256,
     )
+
+
+def issuer_profile(*, authority) -> NoticeIssuerProfile | None:
+    """The authority's document settings (机关代字, review body, court, contact), used by other apps too."""
+    return NoticeIssuerProfile.objects.filter(authority=authority).first()

@@ -34,9 +34,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from bizreg.core import intake_checks
 from bizreg.core import services as core_services
 from bizreg.core.identifiers import (
     build_uscc,
+    normalize_resident_id,
     normalize_uscc,
     random_org_body,
     validate_resident_id,
@@ -503,6 +505,12 @@ def case_intake(*, authority: Authority, actor, data: Mapping) -> RegistrationCa
 
     person = _clean_person(data, "applicant", _("申请人"), required=True, errors=errors)
     person |= _clean_person(data, "agent", _("代理人"), required=False, errors=errors)
+    # Other apps' refusals of a person (e.g. the 3-year list after an identity-misuse revocation), through
+    # core's registry: registration does not import those apps.
+    for prefix, label in (("applicant", _("申请人")), ("agent", _("代理人"))):
+        if person[f"{prefix}_id_number"]:
+            for message in intake_checks.run(person[f"{prefix}_id_number"]):
+                errors.add(f"{prefix}_id_number", f"{label}：{message}")
 
     reference = _text(data.get("investigation_reference"))
     if len(reference) > 100:
@@ -536,6 +544,11 @@ def case_intake(*, authority: Authority, actor, data: Mapping) -> RegistrationCa
             "requested_changes",
             _("申请事项中有无法识别的项目：%(keys)s。") % {"keys": "、".join(sorted(map(str, unknown)))},
         )
+    # A new legal representative is refused by the same checks as the applicant (a person on the 3-year
+    # list may not be registered as one either).
+    new_rep_id = normalize_resident_id(changes.get("legal_rep_id_number") or "")
+    for message in intake_checks.run(new_rep_id) if len(new_rep_id) == 18 else ():
+        errors.add("requested_changes.legal_rep_id_number", f"{_('法定代表人')}：{message}")
 
     enterprise: Enterprise | None = None
     enterprise_name = _text(data.get("enterprise_name"))
