@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "bizreg.consultation",
     "bizreg.archives",
     "bizreg.investigations",
+    "bizreg.tracking",
     "bizreg.portal",
 ]
 
@@ -277,6 +278,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "investigations.deadline_reminders",
         "schedule": crontab(hour=7, minute=30),
     },
+    # Tracking: new visit plans from the register, the move-out watch list and the migrations of the day
+    # before, then the overdue-appeal alerts.
+    "tracking-daily": {"task": "tracking.daily", "schedule": crontab(hour=6, minute=45)},
+    "tracking-overdue-appeals": {"task": "tracking.overdue_appeals", "schedule": crontab(hour=8, minute=15)},
 }
 (VAR_DIR / "celery").mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")

@@ -22,6 +22,8 @@ urlpatterns = [
     path("portal/archives/", include("bizreg.archives.public_urls")),
     path("investigations/", include("bizreg.investigations.urls")),
     path("portal/investigations/", include("bizreg.investigations.public_urls")),
+    path("tracking/", include("bizreg.tracking.urls")),
+    path("portal/appeals/", include("bizreg.tracking.public_urls")),
     path("portal/", include("bizreg.portal.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

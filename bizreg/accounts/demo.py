@@ -43,9 +43,11 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("agent5", "hotline_agent", "区志豪", employer=HOTLINE_CONTRACTOR),
     DemoUser("investigator", "investigator", "张伟明"),
     DemoUser("officer", "enterprise_officer", "何家豪"),
+    DemoUser("officer2", "enterprise_officer", "苏慧琳"),
     DemoUser("finance", "finance_officer", "吴丽华"),
     DemoUser("manager", "manager", "刘建国"),
     DemoUser("dept", "department_viewer", "罗美玲"),
+    DemoUser("dept2", "department_viewer", "郑国栋"),
     DemoUser("admin", None, "系统管理员"),
 )
 DEMO_USER_BY_NAME = {u.username: u for u in DEMO_USERS}
@@ -117,9 +119,21 @@ def seed_demo_users(ctx: DemoContext) -> int:
     missing_roles = [r.code for r in ROLES if r.code not in {u.role_code for u in DEMO_USERS}]
     if missing_roles:  # a role added to roles.py needs its demo user here
         raise ValueError(f"以下角色没有演示用户：{'、'.join(missing_roles)}")
+    created, existing = ensure_demo_users(ctx, usernames=None)
+    if existing:
+        ctx.log(f"  演示用户已存在，未改动密码：{'、'.join(existing)}")
+    return len(created)
+
+
+def ensure_demo_users(ctx: DemoContext, *, usernames: list[str] | None) -> tuple[list[str], list[str]]:
+    """Create the named demo users (all when None) that are missing and print their passwords once; returns
+    (created, existing) usernames. A later module's seeder calls it for users added after the demo users of
+    an existing database were made."""
     created = []
     existing = []
     for demo in DEMO_USERS:
+        if usernames is not None and demo.username not in usernames:
+            continue
         _, password = _ensure_demo_user(demo, ctx.authority)
         if password is None:
             existing.append(demo.username)
@@ -128,9 +142,7 @@ def seed_demo_users(ctx: DemoContext) -> int:
     if created:
         ctx.log("演示账号（密码只显示这一次，请立即记下；忘记时运行 manage.py reset_demo_passwords）：")
         ctx.log(password_table(created))
-    if existing:
-        ctx.log(f"  演示用户已存在，未改动密码：{'、'.join(existing)}")
-    return len(created)
+    return [row[0] for row in created], existing
 
 
 # Printed by seed_demo when this seeder has already run for the authority and year.

@@ -289,6 +289,50 @@ _INVESTIGATIONS_MANAGER = _INVESTIGATIONS_READ + (
     "investigations.add_casedocument",
 )
 
+# --- tracking (issue 8) -----------------------------------------------------------------------------
+_TRACKING_READ = (
+    "tracking.view_visitplan",
+    "tracking.view_visit",
+    "tracking.view_appeal",
+    "tracking.view_department",
+    "tracking.view_questionnaire",
+    "tracking.view_planrule",
+    "tracking.view_migration",
+    "tracking.view_watchentry",
+    "tracking.view_businessissue",
+    "tracking.view_improvementmeasure",
+    "tracking.view_trackingreport",
+)
+# The enterprise-service officer: visits (own), appeals, watch list, business-environment issues, reports.
+_TRACKING_OFFICER = _TRACKING_READ + (
+    "tracking.change_visitplan",
+    "tracking.add_visit",
+    "tracking.change_visit",
+    "tracking.add_appeal",
+    "tracking.change_appeal",
+    "tracking.route_appeal",
+    "tracking.close_appeal",
+    "tracking.change_watchentry",
+    "tracking.add_businessissue",
+    "tracking.change_businessissue",
+    "tracking.add_improvementmeasure",
+    "tracking.change_improvementmeasure",
+    "tracking.generate_trackingreport",
+)
+# The section head: generates and assigns plans, edits the plan rules, the questionnaire and the departments.
+_TRACKING_MANAGER = _TRACKING_READ + (
+    "tracking.add_visitplan",
+    "tracking.assign_visitplan",
+    "tracking.change_planrule",
+    "tracking.add_questionnaire",
+    "tracking.change_questionnaire",
+    "tracking.add_department",
+    "tracking.change_department",
+    "tracking.generate_trackingreport",
+)
+# A member of a department appeals are routed to: sees and answers only its department's appeals.
+_TRACKING_DEPARTMENT = ("tracking.view_appeal", "tracking.answer_appeal")
+
 ROLES: tuple[Role, ...] = (
     Role(
         "registration_clerk",
@@ -336,7 +380,7 @@ ROLES: tuple[Role, ...] = (
         "enterprise_officer",
         gettext_noop("企业服务专员"),
         gettext_noop("走访、诉求、迁移跟踪、定期报告"),
-        _STAFF_READ + ("enterprises.export_enterprise",) + _REGISTRATION_READ,
+        _STAFF_READ + ("enterprises.export_enterprise",) + _REGISTRATION_READ + _TRACKING_OFFICER,
     ),
     Role(
         "finance_officer",
@@ -363,13 +407,14 @@ ROLES: tuple[Role, ...] = (
         + _PERFORMANCE_MANAGER
         + _CONSULTATION_MANAGER
         + _ARCHIVES_MANAGER
-        + _INVESTIGATIONS_MANAGER,
+        + _INVESTIGATIONS_MANAGER
+        + _TRACKING_MANAGER,
     ),
     Role(
         "department_viewer",
         gettext_noop("业务部门查询人员"),
-        gettext_noop("其他业务部门：只读查询电子档案、申请借阅"),
-        _STAFF_READ + _ARCHIVES_DEPARTMENT,
+        gettext_noop("其他业务部门：只读查询电子档案、申请借阅；答复转办本部门的企业诉求"),
+        _STAFF_READ + _ARCHIVES_DEPARTMENT + _TRACKING_DEPARTMENT,
     ),
 )
 

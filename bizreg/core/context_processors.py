@@ -59,6 +59,13 @@ NAVIGATION: list[NavItem] = [
     NavItem(_("关联分析"), "investigations:links_search", _INVESTIGATIONS, "diagram-3"),
     NavItem(_("限制登记名单"), "investigations:ban_list", "investigations.view_registrationban", "person-x"),
     NavItem(_("固定性核验"), "archives:fixity_runs", "archives.view_fixityrun", "shield-check"),
+    NavItem(_("走访计划"), "tracking:plan_list", "tracking.view_visitplan", "calendar-check"),
+    NavItem(_("企业走访"), "tracking:visit_list", "tracking.view_visit", "building-check"),
+    NavItem(_("企业诉求"), "tracking:appeal_list", "tracking.view_appeal", "chat-square-text"),
+    NavItem(_("迁移分析"), "tracking:migration_analysis", "tracking.view_migration", "arrow-left-right"),
+    NavItem(_("迁出预警"), "tracking:watch_list", "tracking.view_watchentry", "exclamation-triangle"),
+    NavItem(_("营商环境问题"), "tracking:issue_list", "tracking.view_businessissue", "clipboard-data"),
+    NavItem(_("跟踪服务报告"), "tracking:report_list", "tracking.view_trackingreport", "file-earmark-text"),
     NavItem(
         _("绩效驾驶舱"),
         "performance:cockpit_home",

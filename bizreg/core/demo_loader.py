@@ -7,6 +7,7 @@ the field's default, so a field another area adds later (with a default) does no
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 
@@ -85,17 +86,18 @@ class RawLoader:
         ]
         defaults = {f.attname: f.get_default() for f in fields if f.attname not in given}
         attnames = [f.attname for f in fields]
-        converters = [self._converter(f) for f in fields]
+        # Only the columns whose values need adapting go through a converter: a year is millions of values.
+        converted = [(i, conv) for i, conv in enumerate(self._converter(f) for f in fields) if conv]
         table = connection.ops.quote_name(meta.db_table)
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         for start in range(0, len(rows), BATCH_SIZE):
-            values = [
-                tuple(
-                    conv(row[a] if a in row else defaults[a])
-                    for a, conv in zip(attnames, converters, strict=True)
-                )
-                for row in rows[start : start + BATCH_SIZE]
-            ]
+            values = []
+            for row in rows[start : start + BATCH_SIZE]:
+                value = [row[a] if a in row else defaults[a] for a in attnames]
+                for i, conv in converted:
+                    if value[i] is not None:
+                        value[i] = conv(value[i])
+                values.append(value)
             with connection.cursor() as cursor:
                 if self.vendor == "postgresql":
                     with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
@@ -108,18 +110,20 @@ class RawLoader:
         self.counts[meta.label] += len(rows)
 
     def _converter(self, f):
+        """The adapter of a non-null value of `f` for the driver, or None when it passes as it is."""
         internal = f.get_internal_type()
         if internal == "JSONField":
-            return lambda v: None if v is None else json.dumps(v, ensure_ascii=False)
+            return lambda v: json.dumps(v, ensure_ascii=False)
         if self.vendor == "postgresql":
-            return lambda v: v
-        ops = connection.ops
+            return None
         if internal == "DateTimeField":
-            return lambda v: None if v is None else ops.adapt_datetimefield_value(v)
+            # What SQLite's adapt_datetimefield_value stores (UTC, naive ISO text), without its per-value
+            # settings lookups; a naive value is taken as already in UTC, as Django does with USE_TZ.
+            return lambda v: str(v.astimezone(dt.UTC).replace(tzinfo=None) if v.tzinfo else v)
         if internal == "DateField":
-            return lambda v: None if v is None else v.isoformat()
+            return lambda v: v.isoformat()
         if internal == "DecimalField":
-            return lambda v: None if v is None else str(v)
+            return str
         if internal == "BooleanField":
-            return lambda v: None if v is None else int(v)
-        return lambda v: v
+            return int
+        return None

@@ -2,7 +2,7 @@
 
 An app builds one `DocumentSpec` and gets both files: `core.pdf.render_pdf(spec)` and `render_docx(spec)`.
 Every block of core.pdf has its Word form here (Heading, Text, NumberedList, KeyValues, TableBlock, Gap,
-Signature, QrCode) and the texts are written literally (list numbers included, no Word auto-numbering),
+Image, Signature, QrCode) and the texts are written literally (list numbers included, no Word auto-numbering),
 so the text read back from either file is the same.
 
 Reproducible like the PDF: the same spec gives the same bytes. The package is rewritten with every zip
@@ -35,6 +35,7 @@ from bizreg.core.pdf import (
     DocumentSpec,
     Gap,
     Heading,
+    Image,
     KeyValues,
     NumberedList,
     QrCode,
@@ -185,6 +186,18 @@ def _add_key_values(document, block: KeyValues) -> None:
     _set_widths(table, (KEY_COLUMN_MM, _text_width_mm() - indent_mm - KEY_COLUMN_MM))
 
 
+def _add_image(document, block: Image) -> None:
+    """The picture centred at its width (capped at the text width, as the PDF does), its caption below."""
+    paragraph = document.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.paragraph_format.space_before = Pt(6)
+    paragraph.add_run().add_picture(io.BytesIO(block.data), width=Mm(min(block.width_mm, _text_width_mm())))
+    if block.caption:
+        add_paragraph(
+            document, block.caption, size=SMALL_SIZE, align="center", first_line_chars=0, space_after=6
+        )
+
+
 def _add_block(document, block: Block) -> None:
     if isinstance(block, Heading):
         add_paragraph(document, block.text, bold=True, space_before=6)
@@ -205,6 +218,8 @@ def _add_block(document, block: Block) -> None:
         add_table(document, block)
     elif isinstance(block, Gap):
         add_paragraph(document, "", space_after=block.height_mm * 72 / 25.4, line_spacing=None)
+    elif isinstance(block, Image):
+        _add_image(document, block)
     else:
         raise TypeError(f"unknown document block {block!r}")
 

@@ -31,6 +31,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Image as PlatypusImage
 from reportlab.platypus import paragraph as rl_paragraph
 
 FONT_NAME = "WenQuanYiMicroHei"
@@ -152,7 +153,26 @@ class Signature:
     date_text: str
 
 
-Block = Heading | Text | NumberedList | KeyValues | TableBlock | Gap
+@dataclass(frozen=True)
+class Image:
+    """A picture (PNG bytes, e.g. a chart) centred at `width_mm`, its height from the picture's aspect ratio,
+    with an optional caption under it. The bytes are embedded as they are, so a deterministic picture keeps
+    the document reproducible."""
+
+    data: bytes
+    width_mm: float = 150
+    caption: str = ""
+
+
+Block = Heading | Text | NumberedList | KeyValues | TableBlock | Gap | Image
+
+
+def image_size_px(data: bytes) -> tuple[int, int]:
+    """(width, height) in pixels of a PNG/JPEG picture."""
+    from PIL import Image as PILImage
+
+    with PILImage.open(io.BytesIO(data)) as picture:
+        return picture.size
 
 
 @dataclass
@@ -291,6 +311,16 @@ def _flow(block: Block, styles: dict[str, ParagraphStyle], width: float) -> list
         return [Spacer(1, 2 * mm), table, Spacer(1, 2 * mm)]
     if isinstance(block, Gap):
         return [Spacer(1, block.height_mm * mm)]
+    if isinstance(block, Image):
+        pixels_wide, pixels_high = image_size_px(block.data)
+        picture_width = min(block.width_mm * mm, width)
+        picture = PlatypusImage(
+            io.BytesIO(block.data), width=picture_width, height=picture_width * pixels_high / pixels_wide
+        )
+        parts: list[Flowable] = [Spacer(1, 2 * mm), picture]
+        if block.caption:
+            parts.append(_p(block.caption, styles["small"]))
+        return [KeepTogether(parts), Spacer(1, 2 * mm)]
     raise TypeError(f"unknown PDF block {block!r}")
 
 

@@ -618,3 +618,165 @@ def register_match(*, authority_id: int | None = None, uscc: str = "", name: str
 def enterprises_with_ids(ids: Iterable[int]) -> QuerySet[Enterprise]:
     """The enterprises with these ids (another module's records name them; it has already scoped them)."""
     return Enterprise.objects.filter(pk__in=list(ids)).select_related("street")
+
+
+# --- enterprise tracking: what visit-plan generation reads from the register (issue 8) --------------------
+# Appended by the tracking app; the imports stay here so this section can be read (and moved) as one piece.
+import datetime as dt  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+# Sqlite allows 999 parameters a statement; name prefixes are looked up in chunks below that.
+_NAME_CHUNK = 900
+
+
+@dataclass(frozen=True)
+class RegisterVersion:
+    """One recorded version of an enterprise's register entry (django-simple-history), the fields the
+    growth rules compare."""
+
+    enterprise_id: int
+    history_id: int
+    recorded_at: dt.datetime
+    registered_capital: Decimal | None
+    business_scope: str
+
+
+@dataclass(frozen=True)
+class BranchOfParent:
+    branch_id: int
+    branch_name: str
+    established_on: dt.date
+    parent_id: int
+    parent_name: str
+
+
+def active_established_between(
+    *, authority_id: int, since: dt.date, until: dt.date, exclude_types: tuple[str, ...] = ()
+) -> list[tuple[int, str, dt.date]]:
+    """(id, name, established_on) of the authority's active entries established in [since, until], leaving
+    out the entity types named in `exclude_types`."""
+    return list(
+        Enterprise.objects.filter(
+            authority_id=authority_id,
+            status=EnterpriseStatus.ACTIVE,
+            established_on__gte=since,
+            established_on__lte=until,
+        )
+        .exclude(entity_type__in=exclude_types)
+        .order_by("established_on", "id")
+        .values_list("id", "name", "established_on")
+    )
+
+
+def register_versions_changed_since(
+    *, authority_id: int, since: dt.datetime
+) -> dict[int, list[RegisterVersion]]:
+    """For every active enterprise of the authority whose entry was changed (not created) at or after
+    `since`: its versions oldest first, starting with the last one recorded before `since` (the baseline the
+    change is measured against). Three queries whatever the number of enterprises."""
+    historical = Enterprise.history.model
+    changed = historical.objects.filter(
+        authority_id=authority_id, history_type="~", history_date__gte=since
+    ).values("id")
+    active = Enterprise.objects.filter(
+        authority_id=authority_id, status=EnterpriseStatus.ACTIVE, pk__in=changed
+    ).values("pk")
+    rows = (
+        historical.objects.filter(id__in=active)
+        .order_by("id", "history_date", "history_id")
+        .values_list("id", "history_id", "history_date", "registered_capital", "business_scope")
+    )
+    versions: dict[int, list[RegisterVersion]] = {}
+    for enterprise_id, history_id, recorded_at, capital, scope in rows.iterator(chunk_size=2000):
+        chain = versions.setdefault(enterprise_id, [])
+        version = RegisterVersion(enterprise_id, history_id, recorded_at, capital, scope or "")
+        if recorded_at < since and chain:
+            chain[-1] = version  # only the latest version before the window is the baseline
+        else:
+            chain.append(version)
+    return versions
+
+
+def branches_with_local_parent(*, authority_id: int, since: dt.date, until: dt.date) -> list[BranchOfParent]:
+    """The authority's active branches (分公司) established in [since, until] whose name starts with the name
+    of an active non-branch enterprise of the same authority (the longest such name is the parent)."""
+    from bizreg.enterprises.models import EntityType
+
+    branches = list(
+        Enterprise.objects.filter(
+            authority_id=authority_id,
+            status=EnterpriseStatus.ACTIVE,
+            entity_type=EntityType.BRANCH,
+            established_on__gte=since,
+            established_on__lte=until,
+        )
+        .order_by("established_on", "id")
+        .values_list("id", "name", "established_on")
+    )
+    # A parent's name is a proper prefix of the branch's ("某某科技有限公司" → "某某科技有限公司广州分公司");
+    # two characters are the shortest name the register allows.
+    prefixes = sorted({name[:k] for _, name, _ in branches for k in range(2, len(name))})
+    parents: dict[str, int] = {}
+    candidates = Enterprise.objects.filter(authority_id=authority_id, status=EnterpriseStatus.ACTIVE).exclude(
+        entity_type=EntityType.BRANCH
+    )
+    for start in range(0, len(prefixes), _NAME_CHUNK):
+        chunk = prefixes[start : start + _NAME_CHUNK]
+        for pk, name in candidates.filter(name__in=chunk).order_by("id").values_list("id", "name"):
+            parents.setdefault(name, pk)
+    found = []
+    for branch_id, name, established_on in branches:
+        for k in range(len(name) - 1, 1, -1):
+            parent_id = parents.get(name[:k])
+            if parent_id is not None:
+                found.append(BranchOfParent(branch_id, name, established_on, parent_id, name[:k]))
+                break
+    return found
+
+
+# --- enterprise tracking: what the move-out watch list reads from the register (issue 8) -------------------
+# Appended by the tracking app (watch list).
+
+
+@dataclass(frozen=True)
+class StreetChange:
+    """A recorded change of an enterprise's street (街道/镇) and the division the new street belongs to."""
+
+    enterprise_id: int
+    changed_at: dt.datetime
+    old_street_id: int | None
+    new_street_id: int
+    new_street_name: str
+    new_division_code: str
+    address: str
+
+
+def street_changes_since(*, authority_id: int, since: dt.datetime) -> list[StreetChange]:
+    """Every change of street recorded in the history of the authority's enterprises at or after `since`,
+    oldest first (any status: the caller decides which enterprises matter). Three queries: the versions of
+    the enterprises changed in the window (with the one before it, to compare against) and their streets."""
+    historical = Enterprise.history.model
+    changed = historical.objects.filter(
+        authority_id=authority_id, history_type="~", history_date__gte=since
+    ).values("id")
+    rows = (
+        historical.objects.filter(id__in=changed)
+        .order_by("id", "history_date", "history_id")
+        .values_list("id", "history_date", "street_id", "address")
+    )
+    found: list[tuple[int, object, int | None, int, str]] = []
+    previous: dict[int, int | None] = {}
+    for enterprise_id, recorded_at, street_id, address in rows.iterator(chunk_size=2000):
+        if enterprise_id in previous and recorded_at >= since and street_id != previous[enterprise_id]:
+            found.append((enterprise_id, recorded_at, previous[enterprise_id], street_id, address))
+        previous[enterprise_id] = street_id
+    streets = {
+        pk: (name, division)
+        for pk, name, division in Street.objects.filter(pk__in={f[3] for f in found}).values_list(
+            "pk", "name", "division_code"
+        )
+    }
+    return [
+        StreetChange(eid, at, old, new, *streets.get(new, ("", "")), address or "")
+        for eid, at, old, new, address in sorted(found, key=lambda f: (f[1], f[0]))
+    ]
