@@ -379,7 +379,7 @@ class _TrackingYear:
             routed_on = self.add_working_days(raised_on, rng.choice((0, 1, 1, 2)))
             if routed_on <= self.year_end:
                 due_on = self.add_working_days(routed_on, department.default_days)
-                routed_at = _moment(routed_on, rng)
+                routed_at = max(_moment(routed_on, rng), raised_at + dt.timedelta(minutes=30))
                 row.update(department_id=department.pk, routed_on=routed_on, due_on=due_on)
                 trail.append(
                     ("route", "转办", state, AppealState.ROUTED, v["officer_id"], routed_at, department.name)

@@ -208,8 +208,10 @@ def test_demo_users_per_role_with_password_shown_once(seeded):
     assert len(set(passwords.values())) == len(passwords)
     for role in ROLES:
         users = User.objects.filter(groups__name=role.name)
-        # One user per role, except the hotline: its five lines are staffed by five agents.
-        assert users.count() == (5 if role.code == "hotline_agent" else 1), role.code
+        # One user per role, except the hotline (its five lines are staffed by five agents) and enterprise
+        # tracking (two officers, whose visits are each their own; two departments' staff).
+        expected = {"hotline_agent": 5, "enterprise_officer": 2, "department_viewer": 2}.get(role.code, 1)
+        assert users.count() == expected, role.code
         for user in users:
             assert user.role_codes == [role.code]
             assert list(user.authorities.all()) == [authority]
