@@ -55,5 +55,13 @@ def allow(*, scope: str, ident: str, rate: Rate) -> bool:
     return any(key not in taken and cache.add(key, 1, timeout=rate.window) for key in keys)
 
 
+def exhausted(*, scope: str, ident: str, rate: Rate) -> bool:
+    """True when every slot of `ident` under `scope` is taken (looks without counting): the portal's
+    wrong-try counters check this first and count a wrong try with `allow`."""
+    base = _base_key(scope, ident)
+    keys = [f"{base}:{slot}" for slot in range(rate.limit)]
+    return len(cache.get_many(keys)) >= len(keys)
+
+
 def allow_request(request: HttpRequest, *, scope: str, rate: Rate) -> bool:
     return allow(scope=scope, ident=client_ip(request), rate=rate)

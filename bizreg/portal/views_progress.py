@@ -10,11 +10,8 @@ PORTAL_PROGRESS_FAILURE_LIMIT wrong tries within its window, every query from th
 
 from __future__ import annotations
 
-import hashlib
 import re
 
-from django.conf import settings
-from django.core.cache import cache
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -38,24 +35,13 @@ def lookup_rate() -> ratelimit.Rate:
     return ratelimit.rate_from_settings("PORTAL_PROGRESS_RATE_LIMIT", (60, 60))
 
 
-def _failure_keys(ident: str, rate: ratelimit.Rate) -> list[str]:
-    # A keyed hash, not the address itself (addresses are personal data); one key per counted failure.
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{FAILURE_SCOPE}:{ident}".encode()).hexdigest()[:32]
-    return [f"ratelimit:{FAILURE_SCOPE}:{digest}:{slot}" for slot in range(rate.limit)]
-
-
 def failures_exhausted(ident: str) -> bool:
-    rate = failure_rate()
-    keys = _failure_keys(ident, rate)
-    return len(cache.get_many(keys)) >= len(keys)
+    return ratelimit.exhausted(scope=FAILURE_SCOPE, ident=ident, rate=failure_rate())
 
 
 def record_failure(ident: str) -> None:
-    """Count one wrong try: claim a free slot with cache.add (atomic in the database and Redis caches)."""
-    rate = failure_rate()
-    keys = _failure_keys(ident, rate)
-    taken = cache.get_many(keys)
-    any(key not in taken and cache.add(key, 1, timeout=rate.window) for key in keys)
+    """Count one wrong try (a free slot claimed atomically in the database or Redis cache)."""
+    ratelimit.allow(scope=FAILURE_SCOPE, ident=ident, rate=failure_rate())
 
 
 def _throttled(request, rate: ratelimit.Rate):

@@ -15,10 +15,6 @@ See services.access for why the grant link is never shown on the status page.
 
 from __future__ import annotations
 
-import hashlib
-
-from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -127,21 +123,12 @@ def apply(request):
 # --- status ----------------------------------------------------------------------------------------------
 
 
-def _failure_keys(ident: str) -> list[str]:
-    rate = status_failure_rate()
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{STATUS_FAILURE_SCOPE}:{ident}".encode()).hexdigest()[:32]
-    return [f"ratelimit:{STATUS_FAILURE_SCOPE}:{digest}:{slot}" for slot in range(rate.limit)]
-
-
 def _failures_exhausted(ident: str) -> bool:
-    keys = _failure_keys(ident)
-    return len(cache.get_many(keys)) >= len(keys)
+    return ratelimit.exhausted(scope=STATUS_FAILURE_SCOPE, ident=ident, rate=status_failure_rate())
 
 
 def _record_failure(ident: str) -> None:
-    keys = _failure_keys(ident)
-    taken = cache.get_many(keys)
-    any(key not in taken and cache.add(key, 1, timeout=status_failure_rate().window) for key in keys)
+    ratelimit.allow(scope=STATUS_FAILURE_SCOPE, ident=ident, rate=status_failure_rate())
 
 
 @never_cache

@@ -12,42 +12,17 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.utils import timezone
 
 from bizreg.core.scoping import authority_ids_for
 from bizreg.core.statemachine import TransitionNotAllowed
+from bizreg.core.validation import Errors, clean_text, text  # noqa: F401 — re-exported
 from bizreg.investigations.models import CaseEvent, CaseState, InvestigationCase
 from bizreg.investigations.workflows import CASE
 
 FINISHED_STATES = frozenset({CaseState.CLOSED, CaseState.MERGED})
-
-
-class Errors(dict):
-    """{field: [message]} collected before raising one ValidationError naming every problem."""
-
-    def add(self, name: str, message: str) -> None:
-        self.setdefault(name, []).append(str(message))
-
-    def raise_if_any(self) -> None:
-        if self:
-            raise ValidationError(dict(self))
-
-
-def text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def clean_text(
-    value: Any, *, name: str, label: str, max_length: int, errors: Errors, required: bool = True
-) -> str:
-    result = text(value)
-    if required and not result:
-        errors.add(name, f"请填写{label}。")
-    elif len(result) > max_length:
-        errors.add(name, f"{label}不能超过 {max_length} 个字。")
-    return result
 
 
 def require_reason(reason: Any, *, label: str = "理由", max_length: int = 300) -> str:

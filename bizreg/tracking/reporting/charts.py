@@ -189,8 +189,10 @@ def column_chart(
             value = item.values[index]
             x0 = start + bar * number
             if value > 0:
+                # A value far below the axis top still shows as a 2-pixel column (and never inverts).
                 draw.rectangle(
-                    (x0, y_of(value), x0 + bar - 3, bottom - 1), fill=PALETTE[number % len(PALETTE)]
+                    (x0, min(y_of(value), bottom - 3), x0 + bar - 3, bottom - 1),
+                    fill=PALETTE[number % len(PALETTE)],
                 )
             text = _number(value)
             if _text_width(draw, text, SMALL_SIZE) <= bar + 6:
@@ -259,7 +261,10 @@ def bar_chart(*, title: str, categories: Sequence[str], series: Sequence[Series]
             value = item.values[index]
             y = y0 + bar * number
             if value > 0:
-                draw.rectangle((left + 1, y, x_of(value), y + bar - 4), fill=PALETTE[number % len(PALETTE)])
+                draw.rectangle(
+                    (left + 1, y, max(x_of(value), left + 3), y + bar - 4),
+                    fill=PALETTE[number % len(PALETTE)],
+                )
             draw.text(
                 (x_of(value) + 8, y + (bar - 4 - SMALL_SIZE) / 2 - 2),
                 _number(value),

@@ -7,43 +7,16 @@ a missing permission or a record of another authority, ValidationError({field: [
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 
 from bizreg.core.models import Authority
 from bizreg.core.scoping import authority_ids_for
+from bizreg.core.validation import Errors, clean_text, text  # noqa: F401 — re-exported
 from bizreg.tracking.models import NumberCounter
 
 NUMBER_PREFIX = {"visit": "走", "appeal": "诉"}
-
-
-class Errors(dict):
-    """{field: [message]} collected before raising one ValidationError naming every problem."""
-
-    def add(self, name: str, message: str) -> None:
-        self.setdefault(name, []).append(str(message))
-
-    def raise_if_any(self) -> None:
-        if self:
-            raise ValidationError(dict(self))
-
-
-def text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def clean_text(
-    value: Any, *, name: str, label: str, max_length: int, errors: Errors, required: bool = True
-) -> str:
-    result = text(value)
-    if required and not result:
-        errors.add(name, f"请填写{label}。")
-    elif len(result) > max_length:
-        errors.add(name, f"{label}不能超过 {max_length} 个字。")
-    return result
 
 
 def assert_authority(obj: Model, actor, *, what: str = "该记录") -> None:
