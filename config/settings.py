@@ -320,6 +320,7 @@ SPECTACULAR_SETTINGS = {
         "AdjustmentStatusEnum": "bizreg.performance.models.AdjustmentStatus",
         "ReportStatusEnum": "bizreg.performance.models.ReportStatus",
         "CaseStateEnum": "bizreg.registration.models.CaseState",
+        "AppealStateEnum": "bizreg.tracking.models.AppealState",
         "CaseChannelEnum": "bizreg.registration.models.Channel",
         "TicketChannelEnum": "bizreg.consultation.models.TicketChannel",
         "TicketKindEnum": "bizreg.consultation.models.TicketKind",

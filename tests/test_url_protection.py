@@ -25,6 +25,9 @@ PUBLIC_URL_NAMES = {
     "core:health",  # load-balancer liveness: {"ok": true}, no data
     "portal:verify_form",  # public notice verification (rate-limited, no personal data)
     "portal:verify",
+    # Enterprise tracking: an enterprise follows its appeal by number + phone suffix (rate-limited; state,
+    # dates, department and feedback only).
+    "tracking_public:appeal_query",
     # Consultation, public side: the portal chat and knowledge base, the CSAT survey by its secret token,
     # and the channel endpoints (each checks its own signature: WeChat SHA-1, the webhook's HMAC).
     "consult_public:chat",

@@ -130,7 +130,7 @@ class FeedbackInput(serializers.Serializer):
     feedback = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class ReasonInput(serializers.Serializer):
+class AppealReasonInput(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
@@ -261,11 +261,11 @@ class AppealViewSet(
             )
         )
 
-    @extend_schema(request=ReasonInput, responses={200: AppealSerializer})
+    @extend_schema(request=AppealReasonInput, responses={200: AppealSerializer})
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
         appeal = self._appeal(pk)
-        data = ReasonInput(data=request.data)
+        data = AppealReasonInput(data=request.data)
         data.is_valid(raise_exception=True)
         reason = data.validated_data["reason"]
         return self._created(
@@ -290,11 +290,11 @@ class AppealViewSet(
         )
         return self._created(closed)
 
-    @extend_schema(request=ReasonInput, responses={200: AppealSerializer})
+    @extend_schema(request=AppealReasonInput, responses={200: AppealSerializer})
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         appeal = self._appeal(pk)
-        data = ReasonInput(data=request.data)
+        data = AppealReasonInput(data=request.data)
         data.is_valid(raise_exception=True)
         reason = data.validated_data["reason"]
         return self._created(
