@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.utils import timezone
@@ -45,6 +46,13 @@ def _ensure_calendar() -> None:
     except CalendarDataMissing:
         WorkingCalendarYear.objects.get_or_create(year=today.year)
         WorkingCalendarYear.objects.get_or_create(year=today.year + 1)
+
+
+def _opened(page, action: str) -> None:
+    """The step's accordion panel has finished opening (Bootstrap's collapse animates its height; a form
+    filled and sent while it moves can lose the click)."""
+    expect(page.locator(f"#step-{action}")).to_have_class(re.compile(r"\bshow\b"))
+    expect(page.locator(f"#step-{action}")).not_to_have_class(re.compile(r"\bcollapsing\b"))
 
 
 def _quarter_start(day: dt.date) -> dt.date:
@@ -112,7 +120,7 @@ def test_a_visit_raises_an_appeal_the_department_answers_it_the_enterprise_sees_
     appeal = Appeal.objects.get(enterprise=enterprise)
     page.locator('button[data-action="route"]').click()
     route = page.get_by_test_id("step-route")
-    expect(route).to_be_visible()  # the accordion has opened
+    _opened(page, "route")
     route.locator('select[name="route-department"]').select_option(str(department.pk))
     route.locator('button[type="submit"]').click()
     expect(page.get_by_test_id("appeal-state")).to_have_text("已转办")
@@ -125,7 +133,7 @@ def test_a_visit_raises_an_appeal_the_department_answers_it_the_enterprise_sees_
     sign_in(page, base, member, f"/tracking/appeals/{appeal.pk}/")
     page.locator('button[data-action="answer"]').click()
     answer = page.get_by_test_id("step-answer")
-    expect(answer).to_be_visible()
+    _opened(page, "answer")
     answer.locator('textarea[name="answer-feedback"]').fill(FEEDBACK)
     answer.locator('button[type="submit"]').click()
     expect(page.get_by_test_id("appeal-state")).to_have_text("已反馈")
