@@ -300,6 +300,16 @@ def my_departments(*, user) -> list[Department]:
     return list(user.tracking_departments.filter(authority_id__in=authority_ids_for(user)).order_by("name"))
 
 
+def department_choices(*, user) -> QuerySet[Department]:
+    """The departments the appeal list may filter by: the authority's for whole-authority staff, a
+    department member's own otherwise."""
+    if sees_whole_authority(user):
+        return departments_visible_to(user).order_by("name")
+    if not getattr(user, "is_authenticated", False):
+        return Department.objects.none()
+    return user.tracking_departments.filter(authority_id__in=authority_ids_for(user)).order_by("name")
+
+
 # --- the portal ----------------------------------------------------------------------------------------
 
 

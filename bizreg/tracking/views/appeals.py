@@ -33,7 +33,6 @@ from bizreg.tracking.forms.appeals import (
     ReasonForm,
     RouteForm,
 )
-from bizreg.tracking.models import Department
 from bizreg.tracking.selectors import appeals as selectors
 from bizreg.tracking.services import appeals as services
 
@@ -74,12 +73,6 @@ def _query_without_page(request) -> str:
     return query.urlencode()
 
 
-def _department_choices(user):
-    if selectors.sees_whole_authority(user):
-        return selectors.departments_visible_to(user).order_by("name")
-    return Department.objects.filter(pk__in=[d.pk for d in selectors.my_departments(user=user)])
-
-
 # --- list ----------------------------------------------------------------------------------------------
 
 
@@ -90,7 +83,9 @@ def appeal_list(request):
     wide = selectors.sees_whole_authority(user)
     mine = selectors.my_departments(user=user)
     form = AppealFilterForm(
-        request.GET or None, departments=_department_choices(user), show_mine=wide and bool(mine)
+        request.GET or None,
+        departments=selectors.department_choices(user=user),
+        show_mine=wide and bool(mine),
     )
     # The figures' drill-downs add parameters of their own (closed_*, on_time, satisfied), which
     # appeal_listing reads; the form's checked values take precedence.
