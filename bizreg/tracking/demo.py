@@ -337,6 +337,8 @@ class _TrackingYear:
         appeals: list[dict] = []
         events: list[dict] = []
         per_year = Counter()
+        # The member who answers for each department (None where the demo gives it no member).
+        members = {d.pk: d.members.order_by("pk").first() for d in departments.values()}
         for v in visits:
             moving = bool(v["move_out_reason"])
             if not (moving and rng.random() < 0.3) and rng.random() > 0.22:
@@ -392,7 +394,7 @@ class _TrackingYear:
                     if late
                     else rng.randint(1, department.default_days),
                 )
-                member = department.members.first()
+                member = members.get(department.pk)
                 if answered_on <= self.year_end:
                     answered_at = max(_moment(answered_on, rng), routed_at + dt.timedelta(hours=1))
                     row.update(
