@@ -125,6 +125,16 @@ def facet(name: str, value) -> str:
     return FACET_PREFIX + name + compact(str(value))
 
 
+# PostgreSQL only: levels of aligned item-id blocks; the item's vector holds one token per level, added
+# by the database from the item id (migration 0005 declares the same levels), never by document_tokens.
+BLOCK_BITS: tuple[int, ...] = (14, 16, 18, 20, 22, 24)
+
+
+def block_token(level: int, item_id: int) -> str:
+    """The token of the block of `item_id` at `level` (a block holds 2 ** BLOCK_BITS[level] ids)."""
+    return facet(f"k{level}", item_id >> BLOCK_BITS[level])
+
+
 def facet_tokens(
     *,
     authority_id: int,

@@ -6,7 +6,7 @@ the page are checked once more against their current columns, so an item whose i
 shows more than its row allows.
 
 Ranking window: the query collects the newest RESULT_WINDOW matches (highest item id first, an index
-walk the engine stops early; on PostgreSQL a walk over growing ranges of item ids) and ranks those —
+walk the engine stops early; on PostgreSQL a walk over aligned blocks of item ids) and ranks those —
 on SQLite by bm25 computed here from the window's token text (idf from a sample of the newest items:
 FTS5's bm25 would count each term over the whole index), on PostgreSQL by ts_rank. A query matching
 fewer items is ranked over all of them; a broader one says
@@ -45,7 +45,9 @@ PAGE_SIZE = 25
 HIGHLIGHT_MAX_WORDS = 10
 HIGHLIGHT_MAX_LENGTH = 50
 RESULT_WINDOW = 1000
-WINDOW_FIRST_SPAN, WINDOW_SPAN_GROWTH = 20 * RESULT_WINDOW, 4  # item-id ranges of the PostgreSQL window
+# The PostgreSQL window's steps: ids searched by the first, growth while nothing is found, and margin over
+# the ids the matches still wanted need at the density seen so far.
+WINDOW_FIRST_SPAN, WINDOW_SPAN_GROWTH, WINDOW_SPAN_MARGIN = 20 * RESULT_WINDOW, 4, 1.25
 _BM25_K1, _BM25_B = 1.2, 0.75  # FTS5's bm25 defaults
 IDF_SAMPLE = 5_000  # newest items in which a term's share of rows is counted (SQLite ranking)
 SEARCH_PERM = "archives.view_archiveitem"
@@ -246,7 +248,7 @@ def _where(status: str | None) -> str:
 def _window(expression: search.Expression, status: str | None) -> list[int]:
     """Ids of the newest matches, at most RESULT_WINDOW + 1 (one more tells "there are more")."""
     if connection.vendor == "postgresql":
-        return _window_in_id_ranges(expression, status)
+        return _window_in_id_blocks(expression, status)
     params = [expression.match] + ([status] if status else []) + [RESULT_WINDOW + 1]
     sql = f"SELECT rowid FROM archives_itemsearch_fts WHERE {_where(status)} ORDER BY rowid DESC LIMIT %s"
     with connection.cursor() as cursor:
@@ -254,29 +256,62 @@ def _window(expression: search.Expression, status: str | None) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _window_in_id_ranges(expression: search.Expression, status: str | None) -> list[int]:
-    """PostgreSQL: the newest matches collected range by range of item ids, newest range first, each
-    range WINDOW_FIRST_SPAN ids and growing WINDOW_SPAN_GROWTH times. Asked for all matches at once,
-    the engine takes every match of the GIN index and rechecks each row (a phrase's adjacency is only
-    in the row's tsvector) before it can sort by id: a broad query read a fifth of the archive. Within
-    a range the index's matches are intersected with the range of the primary key first, so a broad
-    query reads about the rows it returns, and a selective one reaches the oldest items in a few steps."""
+def _window_in_id_blocks(expression: search.Expression, status: str | None) -> list[int]:
+    """PostgreSQL: the newest matches collected one aligned block of item ids at a time, newest first.
+    Each step adds the block's token (search.block_token) to the full-text query, so the GIN index
+    intersects the match with the block and only rows of that block are rechecked (a phrase's adjacency
+    is only in the row's tsvector). Asked for all matches at once, the engine rechecks every match
+    before it can sort by id; bounding a step by an id range instead left the intersection to the
+    planner, which skipped it whenever it underestimated a phrase. A step takes the largest block that
+    ends where the last one began and holds about as many ids as the matches still wanted need at the
+    density seen so far; beyond the largest level, one last step takes all older ids."""
     wanted = RESULT_WINDOW + 1
     ids: list[int] = []
     with connection.cursor() as cursor:
         cursor.execute("SELECT max(item_id) FROM archives_itemsearchdoc")
-        upper = cursor.fetchone()[0] or 0
+        top = cursor.fetchone()[0]
+        if top is None:
+            return ids
+        upper = top + 1  # ids below `upper` are still to be searched
         span = WINDOW_FIRST_SPAN
         while len(ids) < wanted and upper > 0:
-            lower = max(0, upper - span)
+            level = _block_level(upper, span, first=upper == top + 1)
+            match = expression.match
+            if level is not None:
+                match = f"({match}) & '{search.block_token(level, upper - 1)}'"
+                lower = ((upper - 1) >> search.BLOCK_BITS[level]) << search.BLOCK_BITS[level]
+            else:
+                lower = 0
+            # `+ 0`: the bound only drops ids an earlier step covered, so it must not become an index
+            # condition the planner could prefer to the block token.
             cursor.execute(
                 f"SELECT d.item_id FROM archives_itemsearchdoc d WHERE {_where(status)} "
-                "AND d.item_id > %s AND d.item_id <= %s ORDER BY d.item_id DESC LIMIT %s",
-                [expression.match] + ([status] if status else []) + [lower, upper, wanted - len(ids)],
+                "AND d.item_id + 0 < %s ORDER BY d.item_id DESC LIMIT %s",
+                [match] + ([status] if status else []) + [upper, wanted - len(ids)],
             )
             ids += [row[0] for row in cursor.fetchall()]
-            upper, span = lower, span * WINDOW_SPAN_GROWTH
+            covered = top + 1 - lower
+            still = wanted - len(ids)
+            span = (
+                int(still * covered / len(ids) * WINDOW_SPAN_MARGIN) if ids else covered * WINDOW_SPAN_GROWTH
+            )
+            upper = lower
     return ids
+
+
+def _block_level(upper: int, span: int, *, first: bool) -> int | None:
+    """The largest block level whose block holding id `upper` - 1 starts no more than `span` ids below
+    `upper` and (after the first step) ends at `upper`; None when even the largest level is too small."""
+    if span > 1 << search.BLOCK_BITS[-1]:
+        return None
+    chosen = 0
+    for level, bits in enumerate(search.BLOCK_BITS):
+        start = ((upper - 1) >> bits) << bits
+        aligned = first or upper % (1 << bits) == 0
+        if level and (not aligned or upper - start > span):
+            break
+        chosen = level
+    return chosen
 
 
 def _ranked(

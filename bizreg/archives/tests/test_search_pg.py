@@ -1,5 +1,5 @@
 """The PostgreSQL side of the search: the generated tsvector under its GIN index, phrases with <->,
-ranking with ts_rank, the window collected over ranges of item ids, the same results as on SQLite.
+ranking with ts_rank, the window collected over blocks of item ids, the same results as on SQLite.
 Runs in the PostgreSQL pass only (DATABASE_URL=postgres://…)."""
 
 from __future__ import annotations
@@ -91,25 +91,64 @@ def test_script_query_is_safe(items, archivist):
     assert page.hits == []
 
 
-def test_window_collected_over_id_ranges_is_the_newest_matches(items, archivist, monkeypatch):
-    # One id per range at first (every id a range boundary), so a boundary counted twice or skipped
-    # shows; the status filter adds its parameter between the match and the range.
-    from bizreg.archives.selectors import search as selectors
+def _item_with_id(archive, actor, item_id: int, text: str):
     from bizreg.archives.services.records import item_add
 
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('archives_archiveitem', 'id'), %s)", [item_id - 1]
+        )
+    item = item_add(archive=archive, actor=actor, doc_type="other", title=f"补充材料{item_id}")
+    assert item.pk == item_id
+    return _set(item, text=text)
+
+
+def test_vector_holds_the_block_tokens_the_window_asks_for(items, archivist):
+    import importlib
+
+    from bizreg.archives import search
+
+    migration = importlib.import_module("bizreg.archives.migrations.0005_search_id_blocks")
+    assert migration.BLOCK_BITS == search.BLOCK_BITS
+    item = _item_with_id(items[0].archive, archivist, (1 << 18) + (1 << 16) + 5, "港口。")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT search_vector::text FROM archives_itemsearchdoc WHERE item_id = %s", [item.pk])
+        vector = cursor.fetchone()[0]
+    tokens = [search.block_token(level, item.pk) for level in range(len(search.BLOCK_BITS))]
+    assert tokens[:3] == ["zzfk020", "zzfk15", "zzfk21"]
+    assert all(f"'{token}'" in vector for token in tokens)
+
+
+# Matches at block starts of several levels (a step's lower bound) and just below them, and rows that
+# do not match beside them.
+_MATCHING_IDS = (16_383, 16_384, 65_536, 262_144, 1_048_576, 1_100_000)
+_OTHER_IDS = (65_535, 262_143, 1_048_577)
+
+
+@pytest.mark.parametrize(
+    "first_span, margin",
+    [(1, 1e-9), (20_000, 1.25), (1 << 25, 1.25)],
+    ids=["block-by-block", "adaptive", "past-the-largest-level"],
+)
+def test_window_over_id_blocks_is_the_newest_matches(items, archivist, monkeypatch, first_span, margin):
+    # The window itself (newest first, one more than shown) is compared, so a match counted twice at a
+    # block edge or skipped shows; with the status filter too (its parameter sits between the match and
+    # the bound). Block by block walks every 2**14 ids; a first span past the largest level is one query.
+    from bizreg.archives.selectors import search as selectors
+
     archive = items[0].archive
-    added = []
-    for n in range(6):
-        item = item_add(archive=archive, actor=archivist, doc_type="other", title=f"补充材料{n}")
-        added.append(_set(item, text="港口。" if n % 2 else "仓储。"))
-    harbour = sorted([items[1].pk, *(item.pk for item in added[1::2])], reverse=True)
-    monkeypatch.setattr(selectors, "WINDOW_FIRST_SPAN", 1)
-    monkeypatch.setattr(selectors, "WINDOW_SPAN_GROWTH", 2)
-    monkeypatch.setattr(selectors, "RESULT_WINDOW", 3)
-    for filters in ({}, {"status": archive.status}):
-        page = archive_search(user=archivist, query="港口", filters=filters, page=1)
-        assert page.capped and page.total == 3
-        assert sorted(_ids(page), reverse=True) == harbour[:3]
-    monkeypatch.setattr(selectors, "RESULT_WINDOW", 4)
-    page = archive_search(user=archivist, query="港口", filters={}, page=1)
-    assert not page.capped and sorted(_ids(page), reverse=True) == harbour
+    for item_id in sorted(_MATCHING_IDS + _OTHER_IDS):
+        _item_with_id(archive, archivist, item_id, "港口。" if item_id in _MATCHING_IDS else "仓储。")
+    harbour = sorted([items[1].pk, *_MATCHING_IDS], reverse=True)
+    windows = []
+    collect = selectors._window
+    monkeypatch.setattr(selectors, "_window", lambda *args: windows.append(collect(*args)) or windows[-1])
+    monkeypatch.setattr(selectors, "WINDOW_FIRST_SPAN", first_span)
+    monkeypatch.setattr(selectors, "WINDOW_SPAN_MARGIN", margin)
+    for size in range(1, len(harbour) + 1):
+        monkeypatch.setattr(selectors, "RESULT_WINDOW", size)
+        for filters in ({}, {"status": archive.status}):
+            page = archive_search(user=archivist, query="港口", filters=filters, page=1)
+            assert windows[-1] == harbour[: size + 1]
+            assert page.capped == (size < len(harbour)) and page.total == size
+            assert sorted(_ids(page), reverse=True) == harbour[:size]
