@@ -91,7 +91,10 @@ def throwaway_database(backend: str) -> Iterator[dict]:
     finally:
         if backend == "postgresql":
             _close_django_connections()
-            pg_drop(PG_DB)
+            if os.environ.get("BENCH_KEEP_PG_DB") == "1":
+                log(f"  kept PostgreSQL database {PG_DB} (BENCH_KEEP_PG_DB=1): drop it when done")
+            else:
+                pg_drop(PG_DB)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
