@@ -125,14 +125,14 @@ def facet(name: str, value) -> str:
     return FACET_PREFIX + name + compact(str(value))
 
 
-# PostgreSQL only: levels of aligned item-id blocks; the item's vector holds one token per level, added
-# by the database from the item id (migration 0005 declares the same levels), never by document_tokens.
-BLOCK_BITS: tuple[int, ...] = (14, 16, 18, 20, 22, 24)
+# PostgreSQL only: item ids in aligned blocks of 2 ** BLOCK_BITS; the item's vector holds its block's token,
+# added by the database from the item id (migration 0005 declares the same size), never by document_tokens.
+BLOCK_BITS = 14
 
 
-def block_token(level: int, item_id: int) -> str:
-    """The token of the block of `item_id` at `level` (a block holds 2 ** BLOCK_BITS[level] ids)."""
-    return facet(f"k{level}", item_id >> BLOCK_BITS[level])
+def block_token(item_id: int) -> str:
+    """The token of the id block holding `item_id`."""
+    return facet("k", item_id >> BLOCK_BITS)
 
 
 def facet_tokens(

@@ -103,7 +103,7 @@ def _item_with_id(archive, actor, item_id: int, text: str):
     return _set(item, text=text)
 
 
-def test_vector_holds_the_block_tokens_the_window_asks_for(items, archivist):
+def test_vector_holds_the_block_token_the_window_asks_for(items, archivist):
     import importlib
 
     from bizreg.archives import search
@@ -114,26 +114,22 @@ def test_vector_holds_the_block_tokens_the_window_asks_for(items, archivist):
     with connection.cursor() as cursor:
         cursor.execute("SELECT search_vector::text FROM archives_itemsearchdoc WHERE item_id = %s", [item.pk])
         vector = cursor.fetchone()[0]
-    tokens = [search.block_token(level, item.pk) for level in range(len(search.BLOCK_BITS))]
-    assert tokens[:3] == ["zzfk020", "zzfk15", "zzfk21"]
-    assert all(f"'{token}'" in vector for token in tokens)
+    assert search.block_token(item.pk) == "zzfk20"
+    assert "'zzfk20'" in vector
 
 
-# Matches at block starts of several levels (a step's lower bound) and just below them, and rows that
-# do not match beside them.
+# Matches at block starts (a step's lower bound) and just below them, and rows that do not match beside
+# them; blocks hold 2**14 ids.
 _MATCHING_IDS = (16_383, 16_384, 65_536, 262_144, 1_048_576, 1_100_000)
 _OTHER_IDS = (65_535, 262_143, 1_048_577)
 
 
-@pytest.mark.parametrize(
-    "first_span, margin",
-    [(1, 1e-9), (20_000, 1.25), (1 << 25, 1.25)],
-    ids=["block-by-block", "adaptive", "past-the-largest-level"],
-)
-def test_window_over_id_blocks_is_the_newest_matches(items, archivist, monkeypatch, first_span, margin):
+@pytest.mark.parametrize("block_steps", [1_000, 0, 16], ids=["block-by-block", "rest-at-once", "default"])
+def test_window_over_id_blocks_is_the_newest_matches(items, archivist, monkeypatch, block_steps):
     # The window itself (newest first, one more than shown) is compared, so a match counted twice at a
     # block edge or skipped shows; with the status filter too (its parameter sits between the match and
-    # the bound). Block by block walks every 2**14 ids; a first span past the largest level is one query.
+    # the bound). Block by block walks all 68 blocks; rest-at-once searches the ids below the first two
+    # blocks in one step.
     from bizreg.archives.selectors import search as selectors
 
     archive = items[0].archive
@@ -143,8 +139,7 @@ def test_window_over_id_blocks_is_the_newest_matches(items, archivist, monkeypat
     windows = []
     collect = selectors._window
     monkeypatch.setattr(selectors, "_window", lambda *args: windows.append(collect(*args)) or windows[-1])
-    monkeypatch.setattr(selectors, "WINDOW_FIRST_SPAN", first_span)
-    monkeypatch.setattr(selectors, "WINDOW_SPAN_MARGIN", margin)
+    monkeypatch.setattr(selectors, "WINDOW_BLOCK_STEPS", block_steps)
     for size in range(1, len(harbour) + 1):
         monkeypatch.setattr(selectors, "RESULT_WINDOW", size)
         for filters in ({}, {"status": archive.status}):
