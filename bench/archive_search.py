@@ -5,8 +5,9 @@ characters: registration-form wording with names, addresses, business scope, amo
 generated from a vocabulary with a seeded RNG, 10 items per archive file. Rows are written raw (COPY on
 PostgreSQL, executemany on SQLite) into the project's tables; the token text of every item comes from the
 project's own indexing code (services.search_index.item_search_tokens, jieba search mode), and the
-engine's index is the one migration 0004 declares (SQLite: FTS5 filled by its triggers; PostgreSQL: the
-generated tsvector column, its GIN index built after the load as a bulk load would).
+engine's index is the one the migrations declare (SQLite: 0004's FTS5 filled by its triggers; PostgreSQL:
+0005's generated tsvector column with the id-block token, its GIN index built after the load as a bulk
+load would).
 
 Queries: 200, each of 1–3 vocabulary words found in the text of a random item (so none comes back empty by
 construction); every fourth one a quoted phrase, every third one with a filter that item satisfies
