@@ -274,9 +274,10 @@ def _window_in_id_blocks(expression: search.Expression, status: str | None) -> l
         upper, steps = top + 1, 0  # ids below `upper` are still to be searched
         while len(ids) < wanted and upper > 0:
             match, lower = expression.match, 0
-            if steps < WINDOW_FIRST_BLOCKS or _blocks_needed(
-                wanted - len(ids), len(ids), top + 1 - upper
-            ) <= (WINDOW_BLOCK_STEPS):
+            blockwise = steps < WINDOW_FIRST_BLOCKS or (
+                _blocks_needed(wanted - len(ids), len(ids), top + 1 - upper) <= WINDOW_BLOCK_STEPS
+            )
+            if blockwise:
                 match = f"({match}) & '{search.block_token(upper - 1)}'"
                 lower = ((upper - 1) >> search.BLOCK_BITS) << search.BLOCK_BITS
             # The bound only drops ids an earlier step covered; `+ 0` keeps it out of the index
