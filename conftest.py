@@ -71,6 +71,35 @@ def celery_eager(settings):
     app.conf.task_always_eager = previous
 
 
+@pytest.fixture(scope="session")
+def live_server(request, django_db_setup):
+    """pytest-django's live server, started once the test database exists: only then does it see that the
+    SQLite test database is in memory and hand the test's connection to its threads (before, each request
+    opened its own connection to the shared in-memory database, where a table another connection is using
+    is "locked" at once, with no waiting). Its requests take turns with each other and with the test's
+    queries on that shared connection (bizreg.testing.live_server says why)."""
+    from pytest_django.live_server_helper import LiveServer
+
+    from bizreg.testing.live_server import TurnTakingLiveServerThread, queries_take_turns
+
+    addr = (
+        request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    )
+    server = LiveServer(addr, start=False)
+    plain = server.thread
+    server.thread = TurnTakingLiveServerThread(
+        plain.host,
+        static_handler=plain.static_handler,
+        connections_override=plain.connections_override,
+        port=plain.port,
+    )
+    server.thread.daemon = True
+    with queries_take_turns(plain.connections_override.values()):
+        server.start()
+        yield server
+        server.stop()
+
+
 @pytest.fixture
 def browser():
     """Debian's Chromium through Playwright, for the browser tests (bizreg.testing.browser)."""
