@@ -282,6 +282,8 @@ CELERY_BEAT_SCHEDULE = {
     # before, then the overdue-appeal alerts.
     "tracking-daily": {"task": "tracking.daily", "schedule": crontab(hour=6, minute=45)},
     "tracking-overdue-appeals": {"task": "tracking.overdue_appeals", "schedule": crontab(hour=8, minute=15)},
+    # Background jobs whose worker died or whose queue message was lost (Redis keeps nothing on disk).
+    "core-recover-stalled-jobs": {"task": "core.recover_stalled_jobs", "schedule": 300.0},
 }
 (VAR_DIR / "celery").mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")

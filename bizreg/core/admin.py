@@ -65,6 +65,7 @@ class BackgroundJobAdmin(ReadOnlyAdmin):
         "done",
         "total",
         "attempts",
+        "heartbeat_at",
     )
     list_filter = ("status", "kind", "authority")
     list_select_related = ("authority", "created_by")

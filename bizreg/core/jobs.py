@@ -95,20 +95,22 @@ def execute(job_id: int) -> str:
     if job is None:
         logger.warning("background job %s no longer exists", job_id)
         return "missing"
-    # A redelivered message (acks_late after a worker crash) must not run a finished job twice.
-    if job.status in (BackgroundJob.Status.SUCCEEDED, BackgroundJob.Status.FAILED):
+    # A redelivered or duplicate message must not run a job that is finished or that a live run holds.
+    if not services.job_start(job=job, total=job.total):
         return job.status
     entry = get_runner(job.kind)
     if entry is None:
         services.job_finish(job=job, result={}, failed=True, error=f"未知的后台任务类型：{job.kind}")
         return job.status
-    services.job_start(job=job, total=job.total)
 
     def progress(done: int, total: int) -> None:
         services.job_progress(job=job, done=done, total=total)
 
     try:
         result = entry.func(job, progress)
+    except services.JobSuperseded:
+        logger.warning("background job %s (%s): run %s was superseded", job.pk, job.kind, job.attempts)
+        return "superseded"
     except JobError as exc:
         services.job_finish(job=job, result={}, failed=True, error=str(exc))
     except Exception as exc:

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 
@@ -137,6 +138,9 @@ class BackgroundJob(models.Model):
     result = models.JSONField("结果", default=dict, blank=True)
     error = models.TextField("错误", blank=True)
     attempts = models.PositiveIntegerField("尝试次数", default=0)
+    # The last sign of life: queued, started or progressed. A job quiet for too long has lost its worker
+    # or its queue message (core.services.job_recover_stalled).
+    heartbeat_at = models.DateTimeField("最近活动时间", default=timezone.now)
 
     class Meta:
         verbose_name = "后台任务"

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from bizreg.core.models import AccessLog, Authority, BackgroundJob
+
+logger = logging.getLogger(__name__)
+
+# A job that shows no sign of life for this long has lost its worker (killed, machine restarted) or its
+# queue message (the broker restarted empty). Runners report progress at least every few seconds.
+JOB_STALL_AFTER = dt.timedelta(minutes=30)
+# Runs a job gets before a stall fails it for staff to look at instead of queueing it once more.
+JOB_MAX_ATTEMPTS = 3
 
 
 def client_ip(request) -> str | None:
@@ -64,33 +75,63 @@ def job_create(
     return job
 
 
-def job_start(*, job: BackgroundJob, total: int) -> None:
-    BackgroundJob.objects.filter(pk=job.pk).update(
-        status=BackgroundJob.Status.RUNNING,
-        started_at=timezone.now(),
-        total=total,
-        done=0,
-        error="",
-        attempts=F("attempts") + 1,
+class JobSuperseded(Exception):
+    """This run of a job was given up for dead and the job handed to another run: stop without writing."""
+
+
+def job_start(*, job: BackgroundJob, total: int, now: dt.datetime | None = None) -> bool:
+    """Claim the job for this run; False when another live run has it (a duplicate or redelivered message).
+
+    A queued job is claimed, and so is a running one quiet for longer than JOB_STALL_AFTER (its worker is
+    gone). The claim numbers the run (attempts): later writes of an older run no longer match and are
+    refused, so two workers never both finish one job.
+    """
+    now = now or timezone.now()
+    claimable = Q(status=BackgroundJob.Status.PENDING) | Q(
+        status=BackgroundJob.Status.RUNNING, heartbeat_at__lt=now - JOB_STALL_AFTER
+    )
+    claimed = (
+        BackgroundJob.objects.filter(claimable, pk=job.pk).update(
+            status=BackgroundJob.Status.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            total=total,
+            done=0,
+            error="",
+            attempts=F("attempts") + 1,
+        )
+        == 1
     )
     job.refresh_from_db()
+    return claimed
+
+
+def _this_run(job: BackgroundJob):
+    return BackgroundJob.objects.filter(pk=job.pk, status=BackgroundJob.Status.RUNNING, attempts=job.attempts)
 
 
 def job_progress(*, job: BackgroundJob, done: int, total: int | None = None) -> None:
+    """Record progress (and that the run is alive); raises JobSuperseded when another run took the job."""
     # Progress is written outside the job's own transaction so watchers see it while the job runs.
-    changes = {"done": done} if total is None else {"done": done, "total": total}
-    BackgroundJob.objects.filter(pk=job.pk).update(**changes)
+    changes = {"done": done, "heartbeat_at": timezone.now()}
+    if total is not None:
+        changes["total"] = total
+    if not _this_run(job).update(**changes):
+        raise JobSuperseded(f"后台任务 #{job.pk} 的第 {job.attempts} 次运行已被接替")
 
 
 @transaction.atomic
-def job_finish(*, job: BackgroundJob, result: dict, failed: bool = False, error: str = "") -> None:
-    BackgroundJob.objects.filter(pk=job.pk).update(
+def job_finish(*, job: BackgroundJob, result: dict, failed: bool = False, error: str = "") -> bool:
+    """End this run of the job; False (nothing written) when another run has taken the job over."""
+    finished = _this_run(job).update(
         status=BackgroundJob.Status.FAILED if failed else BackgroundJob.Status.SUCCEEDED,
         finished_at=timezone.now(),
+        heartbeat_at=timezone.now(),
         result=result,
         error=error,
     )
     job.refresh_from_db()
+    return finished == 1
 
 
 def _enqueue_on_commit(job: BackgroundJob) -> None:
@@ -136,8 +177,64 @@ def job_retry(*, job: BackgroundJob, actor) -> BackgroundJob:
     if locked.created_by_id != getattr(actor, "pk", None):
         raise JobNotRetryable("只有任务提交人可以重试该任务。")
     BackgroundJob.objects.filter(pk=job.pk).update(
-        status=BackgroundJob.Status.PENDING, done=0, error="", result={}, started_at=None, finished_at=None
+        status=BackgroundJob.Status.PENDING,
+        done=0,
+        error="",
+        result={},
+        started_at=None,
+        finished_at=None,
+        heartbeat_at=timezone.now(),
     )
     job.refresh_from_db()
     _enqueue_on_commit(job)
     return job
+
+
+def job_recover_stalled(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Queue stalled jobs again, or fail them after JOB_MAX_ATTEMPTS runs; returns how many of each.
+
+    A queued job whose message was lost is sent again (a duplicate message is harmless: job_start lets
+    one run claim the job). A running job whose worker died goes back to the queue from the start
+    (runners are idempotent) until it has had JOB_MAX_ATTEMPTS runs; then it fails with a message its
+    submitter can act on, and the retry button queues it again.
+    """
+    now = now or timezone.now()
+    quiet_since = now - JOB_STALL_AFTER
+    counts = {"requeued": 0, "failed": 0}
+    stalled = BackgroundJob.objects.filter(
+        status__in=(BackgroundJob.Status.PENDING, BackgroundJob.Status.RUNNING), heartbeat_at__lt=quiet_since
+    ).values_list("pk", flat=True)
+    for job_id in list(stalled):
+        with transaction.atomic():
+            job = (
+                BackgroundJob.objects.select_for_update()
+                .filter(pk=job_id, heartbeat_at__lt=quiet_since)
+                .exclude(status__in=(BackgroundJob.Status.SUCCEEDED, BackgroundJob.Status.FAILED))
+                .first()
+            )
+            if job is None:  # it moved on while we looked
+                continue
+            minutes = int(JOB_STALL_AFTER.total_seconds() // 60)
+            if job.status == BackgroundJob.Status.RUNNING and job.attempts >= JOB_MAX_ATTEMPTS:
+                BackgroundJob.objects.filter(pk=job.pk).update(
+                    status=BackgroundJob.Status.FAILED,
+                    finished_at=now,
+                    heartbeat_at=now,
+                    error=(
+                        f"任务已运行 {job.attempts} 次，每次都在处理中中断（超过 {minutes} 分钟无进展），"
+                        "已停止自动重试。请检查输入文件或联系系统管理员后点击“重试”。"
+                    ),
+                )
+                counts["failed"] += 1
+                logger.warning(
+                    "background job %s (%s) failed after %s stalled runs", job.pk, job.kind, job.attempts
+                )
+                continue
+            BackgroundJob.objects.filter(pk=job.pk).update(
+                status=BackgroundJob.Status.PENDING, done=0, started_at=None, heartbeat_at=now
+            )
+            job.refresh_from_db()
+            _enqueue_on_commit(job)
+            counts["requeued"] += 1
+            logger.warning("background job %s (%s) stalled; queued again", job.pk, job.kind)
+    return counts

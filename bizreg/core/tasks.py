@@ -10,3 +10,10 @@ def run_job(job_id: int) -> str:
     from bizreg.core import jobs
 
     return jobs.execute(job_id)
+
+
+@shared_task(name="core.recover_stalled_jobs", ignore_result=True)
+def recover_stalled_jobs() -> dict[str, int]:
+    from bizreg.core import services
+
+    return services.job_recover_stalled()
