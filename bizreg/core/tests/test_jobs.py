@@ -11,13 +11,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def runners(monkeypatch):
-    """An isolated runner registry holding core.ping and whatever a test registers."""
-    monkeypatch.setattr(jobs, "_RUNNERS", {"core.ping": jobs._RUNNERS["core.ping"]})
-    return jobs
-
-
-@pytest.fixture
 def eager(celery_eager):
     return celery_eager
 

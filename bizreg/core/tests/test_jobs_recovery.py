@@ -17,12 +17,6 @@ pytestmark = pytest.mark.django_db
 QUIET = services.JOB_STALL_AFTER + dt.timedelta(minutes=1)
 
 
-@pytest.fixture
-def runners(monkeypatch):
-    monkeypatch.setattr(jobs, "_RUNNERS", {"core.ping": jobs._RUNNERS["core.ping"]})
-    return jobs
-
-
 def _job(authority, user, **fields) -> BackgroundJob:
     fields.setdefault("kind", "core.ping")
     fields.setdefault("parameters", {"steps": 2})
