@@ -79,14 +79,14 @@ class JobSuperseded(Exception):
     """This run of a job was given up for dead and the job handed to another run: stop without writing."""
 
 
-def job_start(*, job: BackgroundJob, total: int, now: dt.datetime | None = None) -> bool:
+def job_start(*, job: BackgroundJob, total: int) -> bool:
     """Claim the job for this run; False when another live run has it (a duplicate or redelivered message).
 
     A queued job is claimed, and so is a running one quiet for longer than JOB_STALL_AFTER (its worker is
     gone). The claim numbers the run (attempts): later writes of an older run no longer match and are
     refused, so two workers never both finish one job.
     """
-    now = now or timezone.now()
+    now = timezone.now()
     claimable = Q(status=BackgroundJob.Status.PENDING) | Q(
         status=BackgroundJob.Status.RUNNING, heartbeat_at__lt=now - JOB_STALL_AFTER
     )
@@ -199,22 +199,17 @@ def job_recover_stalled(*, now: dt.datetime | None = None) -> dict[str, int]:
     submitter can act on, and the retry button queues it again.
     """
     now = now or timezone.now()
-    quiet_since = now - JOB_STALL_AFTER
+    minutes = int(JOB_STALL_AFTER.total_seconds() // 60)
     counts = {"requeued": 0, "failed": 0}
     stalled = BackgroundJob.objects.filter(
-        status__in=(BackgroundJob.Status.PENDING, BackgroundJob.Status.RUNNING), heartbeat_at__lt=quiet_since
-    ).values_list("pk", flat=True)
-    for job_id in list(stalled):
+        status__in=(BackgroundJob.Status.PENDING, BackgroundJob.Status.RUNNING),
+        heartbeat_at__lt=now - JOB_STALL_AFTER,
+    )
+    for job_id in list(stalled.values_list("pk", flat=True)):
         with transaction.atomic():
-            job = (
-                BackgroundJob.objects.select_for_update()
-                .filter(pk=job_id, heartbeat_at__lt=quiet_since)
-                .exclude(status__in=(BackgroundJob.Status.SUCCEEDED, BackgroundJob.Status.FAILED))
-                .first()
-            )
+            job = stalled.select_for_update().filter(pk=job_id).first()
             if job is None:  # it moved on while we looked
                 continue
-            minutes = int(JOB_STALL_AFTER.total_seconds() // 60)
             if job.status == BackgroundJob.Status.RUNNING and job.attempts >= JOB_MAX_ATTEMPTS:
                 BackgroundJob.objects.filter(pk=job.pk).update(
                     status=BackgroundJob.Status.FAILED,
@@ -233,7 +228,6 @@ def job_recover_stalled(*, now: dt.datetime | None = None) -> dict[str, int]:
             BackgroundJob.objects.filter(pk=job.pk).update(
                 status=BackgroundJob.Status.PENDING, done=0, started_at=None, heartbeat_at=now
             )
-            job.refresh_from_db()
             _enqueue_on_commit(job)
             counts["requeued"] += 1
             logger.warning("background job %s (%s) stalled; queued again", job.pk, job.kind)
