@@ -25,11 +25,11 @@ from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from django.utils import timezone
 from stdnum import numdb
 
 from bizreg.core.demo import DemoContext, register_seeder
+from bizreg.core.demo_loader import RawLoader
 from bizreg.core.identifiers import build_resident_id, build_uscc, random_org_body
 from bizreg.core.models import Authority
 from bizreg.enterprises.models import (
@@ -730,52 +730,11 @@ def _history_rows(e: DemoEnterprise, pk: int, authority_id: int, now: dt.datetim
     return rows
 
 
-class _Writer:
-    """Loads generated rows: COPY on PostgreSQL, batched bulk_create elsewhere.
-
-    COPY keeps a 60k-enterprise year within a small factor of a raw load on PostgreSQL; the ids it needs
-    are taken from the table's own sequence so concurrent inserts by the application stay safe.
-    """
-
-    def __init__(self, *, fast: bool | None = None):
-        self.use_copy = connection.vendor == "postgresql" if fast is None else fast
-
-    def insert(self, model, rows: list[dict], *, with_ids: bool = False) -> list[int]:
-        """Insert `rows` (dicts of column attnames); returns the new ids when `with_ids`."""
-        if not rows:
-            return []
-        if self.use_copy:
-            return self._copy(model, rows, with_ids=with_ids)
-        objs = model.objects.bulk_create([model(**row) for row in rows], batch_size=BATCH_SIZE)
-        return [o.pk for o in objs] if with_ids else []
-
-    def _copy(self, model, rows: list[dict], *, with_ids: bool) -> list[int]:
-        meta = model._meta
-        table = connection.ops.quote_name(meta.db_table)
-        ids: list[int] = []
-        with connection.cursor() as cursor:
-            if with_ids:
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                    [meta.db_table, meta.pk.column, len(rows)],
-                )
-                ids = [r[0] for r in cursor.fetchall()]
-                for row, pk in zip(rows, ids, strict=True):
-                    row[meta.pk.attname] = pk
-            fields = [f for f in meta.concrete_fields if f.attname in rows[0]]
-            columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-            attnames = [f.attname for f in fields]
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([row[a] for a in attnames])
-        return ids
-
-
 def write_enterprises(
     enterprises: list[DemoEnterprise],
     *,
     authority_id: int,
-    writer: _Writer,
+    writer: RawLoader,
     now: dt.datetime,
     history: bool = True,
 ) -> int:
@@ -814,7 +773,10 @@ def write_enterprises(
         }
         for e in enterprises
     ]
-    ids = writer.insert(Enterprise, rows, with_ids=True)
+    ids = writer.ids(Enterprise, len(rows))
+    for row, pk in zip(rows, ids, strict=True):
+        row["id"] = pk
+    writer.insert(Enterprise, rows)
     history_rows = []
     former = []
     for e, pk in zip(enterprises, ids, strict=True):
@@ -823,21 +785,24 @@ def write_enterprises(
         if e.former_name:
             former.append({"enterprise_id": pk, "name": e.former_name, "used_until": e.renamed_on})
     writer.insert(HistoricalEnterprise, history_rows)
-    former_ids = writer.insert(EnterpriseFormerName, former, with_ids=history)
     if not history:
+        writer.insert(EnterpriseFormerName, former)
         return len(rows) + len(former)
+    former_ids = writer.ids(EnterpriseFormerName, len(former))
+    for row, pk in zip(former, former_ids, strict=True):
+        row["id"] = pk
+    writer.insert(EnterpriseFormerName, former)
     writer.insert(
         HistoricalFormerName,
         [
             row
             | {
-                "id": pk,
-                "history_date": _at(row["used_until"], pk),
+                "history_date": _at(row["used_until"], row["id"]),
                 "history_change_reason": "名称变更登记",
                 "history_type": "+",
                 "history_user_id": None,
             }
-            for row, pk in zip(former, former_ids, strict=True)
+            for row in former
         ],
     )
     return len(rows) + len(history_rows) + 2 * len(former)
@@ -847,7 +812,6 @@ def load_register(
     ctx: DemoContext,
     *,
     count: int | None = None,
-    fast: bool | None = None,
     history: bool = True,
     log_every: int = BATCH_SIZE,
 ) -> int:
@@ -866,7 +830,7 @@ def load_register(
         street_ids=street_ids,
         ftz_rules=ftz_rule_views(authority=authority),
     )
-    writer = _Writer(fast=fast)
+    writer = RawLoader()
     now = timezone.now()
     written = 0
     rows = 0
@@ -1051,7 +1015,7 @@ class PersonRoleGenerator:
         return rows
 
 
-def load_person_roles(ctx: DemoContext, *, fast: bool | None = None) -> int:
+def load_person_roles(ctx: DemoContext) -> int:
     """Write the person-roles of ctx.authority's enterprises that have none besides a legal representative
     (a register backfilled by migration 0007 has those); returns the rows written.
 
@@ -1069,7 +1033,7 @@ def load_person_roles(ctx: DemoContext, *, fast: bool | None = None) -> int:
     people = EnterprisePerson.objects.filter(enterprise__authority=authority)
     has_others = set(people.exclude(role=PersonRole.LEGAL_REP).values_list("enterprise_id", flat=True))
     has_rep = set(people.filter(role=PersonRole.LEGAL_REP).values_list("enterprise_id", flat=True))
-    writer = _Writer(fast=fast)
+    writer = RawLoader()
     now = timezone.now()
     written = 0
     last = 0
@@ -1111,54 +1075,10 @@ def load_person_roles(ctx: DemoContext, *, fast: bool | None = None) -> int:
                         "end_reason": "",
                     }
                 )
-        if writer.use_copy:
-            writer.insert(EnterprisePerson, rows)
-        else:
-            _sqlite_insert(EnterprisePerson, rows)
+        writer.insert(EnterprisePerson, rows)
         written += len(rows)
     ctx.log(f"  登记人员 {written} 条")
     return written
-
-
-def _sqlite_insert(model, rows: list[dict]) -> None:
-    """executemany of plain values: bulk_create spends most of its time preparing each value of each row
-    (≈ 3× the insert itself for the ~190k person-roles of the demo year)."""
-    if not rows:
-        return
-    from django.db import models
-
-    fields = [f for f in model._meta.concrete_fields if f.attname in rows[0]]
-    converters = []
-    for f in fields:
-        if isinstance(f, models.DateTimeField):
-            cache: dict = {}
-
-            def convert(value, cache=cache):
-                if value is None:
-                    return None
-                if value not in cache:
-                    cache[value] = connection.ops.adapt_datetimefield_value(value)
-                return cache[value]
-
-        elif isinstance(f, models.DateField):
-
-            def convert(value):
-                return None if value is None else value.isoformat()
-
-        elif isinstance(f, models.DecimalField):
-
-            def convert(value):
-                return None if value is None else str(value)
-
-        else:
-            convert = None
-        converters.append((f.attname, convert))
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
-    values = [[row[a] if c is None else c(row[a]) for a, c in converters] for row in rows]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, values)
 
 
 @register_seeder("enterprises.persons", after=("enterprises.register", "enterprises.demo_cases"))

@@ -6,7 +6,42 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import Style
+from pypinyin.converter import UltimateConverter
+from pypinyin.core import Pinyin
+
+
+def _keep_as_is(chars: str) -> list[str]:
+    return list(chars)
+
+
+class _WordCachingConverter(UltimateConverter):
+    """pypinyin's own converter, remembering each segmented word's result.
+
+    Converting a word is a pure function of the word and the options, and names repeat the same words
+    (广州, 南沙, 科技, 有限公司): without the cache the pinyin of the demo register's names was half of its
+    first start.
+    """
+
+    MAX_WORDS = 50_000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._words: dict[tuple, tuple[tuple[str, ...], ...]] = {}
+
+    def convert(self, words, style, heteronym, errors, strict, **kwargs):
+        key = (words, style, heteronym, errors, strict)
+        result = self._words.get(key)
+        if result is None:
+            if len(self._words) >= self.MAX_WORDS:
+                self._words.clear()
+            converted = super().convert(words, style, heteronym, errors, strict, **kwargs)
+            result = tuple(tuple(p) for p in converted)
+            self._words[key] = result
+        return [list(p) for p in result]
+
+
+_PINYIN = Pinyin(_WordCachingConverter())
 
 
 def name_initials(name: str) -> str:
@@ -14,7 +49,7 @@ def name_initials(name: str) -> str:
 
     Latin letters and digits are kept as they are (lower-cased); punctuation is dropped.
     """
-    parts = lazy_pinyin(name or "", style=Style.FIRST_LETTER, errors=lambda chars: list(chars))
+    parts = _PINYIN.lazy_pinyin(name or "", style=Style.FIRST_LETTER, errors=_keep_as_is)
     return "".join(ch for part in parts for ch in part.lower() if ch.isalnum())[:200]
 
 
