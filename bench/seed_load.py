@@ -128,7 +128,7 @@ def run(backend: str, size: str) -> dict:
             ctx = DemoContext(
                 authority=Authority.objects.get(pk=authority_id), year=2023, scale=scale, stdout=StderrLog()
             )
-            method = "COPY" if connection.vendor == "postgresql" else "bulk_create"
+            method = "COPY" if connection.vendor == "postgresql" else "executemany"
             log(f"  project: enterprises.register seeder, scale {scale} ({method})")
             t0 = time.perf_counter()
             with transaction.atomic():
