@@ -8,13 +8,21 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from bizreg.registration.models import CaseState, CaseType, RegistrationCase
+from bizreg.registration.models import CaseState, CaseTransitionLog, CaseType, RegistrationCase
 
 # A move-out application counts from intake until it is refused or withdrawn.
 _ABANDONED = (CaseState.REJECTED, CaseState.WITHDRAWN)
 _DECIDED = (CaseState.APPROVED, CaseState.LICENSED, CaseState.ARCHIVED)
+
+
+def _without_archived_abandoned(cases: QuerySet) -> QuerySet:
+    """Leave out archived cases that had been refused or withdrawn: 已归档 ends every outcome, and only the
+    transition log tells a refused case from an approved one."""
+    abandoned = CaseTransitionLog.objects.filter(case=OuterRef("pk"), to_state__in=_ABANDONED)
+    return cases.exclude(Q(state=CaseState.ARCHIVED) & Exists(abandoned))
 
 
 @dataclass(frozen=True)
@@ -42,13 +50,14 @@ class DecidedMigration:
 def move_out_applications(*, authority_id: int, received_since: dt.date) -> list[MoveOutApplication]:
     """迁出 cases of the authority received on or after `received_since` and not refused or withdrawn."""
     rows = (
-        RegistrationCase.objects.filter(
-            authority_id=authority_id,
-            case_type=CaseType.MIGRATION_OUT,
-            received_at__date__gte=received_since,
-            enterprise_id__isnull=False,
+        _without_archived_abandoned(
+            RegistrationCase.objects.filter(
+                authority_id=authority_id,
+                case_type=CaseType.MIGRATION_OUT,
+                received_at__date__gte=received_since,
+                enterprise_id__isnull=False,
+            ).exclude(state__in=_ABANDONED)
         )
-        .exclude(state__in=_ABANDONED)
         .order_by("received_at", "id")
         .values_list("number", "enterprise_id", "received_at", "state", "requested_changes")
     )
@@ -75,6 +84,7 @@ def decided_migrations(
         state__in=_DECIDED,
         decided_at__isnull=False,
     )
+    cases = _without_archived_abandoned(cases)
     if decided_since is not None:
         cases = cases.filter(decided_at__gte=decided_since)
     if decided_until is not None:

@@ -92,6 +92,43 @@ def test_sync_copies_approved_cases_with_the_enterprise_facts(authority, make_ca
     assert (incoming.industry, incoming.entity_type, incoming.registered_capital) == ("I", "joint_stock", 0)
 
 
+def _ended(case, clerk, *steps: tuple[str, str, str]) -> None:
+    """Give `case` the transition log of its last steps (action, from, to), a minute apart."""
+    from bizreg.registration.models import CaseTransitionLog
+
+    for minute, (action, from_state, to_state) in enumerate(steps):
+        CaseTransitionLog.objects.create(
+            case=case,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            actor=clerk,
+            occurred_at=case.received_at + dt.timedelta(days=3, minutes=minute),
+        )
+
+
+def test_sync_leaves_out_archived_cases_that_were_refused(authority, clerk, make_case, make_enterprise):
+    """已归档 ends a refusal too: an archived 不予登记 is no migration; an archived approval is one."""
+    refused = make_case("in", enterprise=None, state=CaseState.ARCHIVED)
+    _ended(refused, clerk, ("reject", "accepted", "rejected"), ("archive", "rejected", "archived"))
+    approved = make_case("out", enterprise=make_enterprise(status="moved_out"), state=CaseState.ARCHIVED)
+    _ended(approved, clerk, ("approve", "accepted", "approved"), ("archive", "approved", "archived"))
+
+    assert migrations_sync(authority=authority) == 1
+    assert list(Migration.objects.values_list("case_number", flat=True)) == [approved.number]
+
+
+def test_an_archived_withdrawn_move_out_is_no_application(authority, clerk, make_case, make_enterprise):
+    from bizreg.registration.selectors.migrations import move_out_applications
+
+    live = make_case("out", enterprise=make_enterprise(), state=CaseState.ACCEPTED, decided_on=None)
+    withdrawn = make_case("out", enterprise=make_enterprise(), state=CaseState.ARCHIVED, decided_on=None)
+    _ended(withdrawn, clerk, ("withdraw", "received", "withdrawn"), ("archive", "withdrawn", "archived"))
+
+    found = move_out_applications(authority_id=authority.pk, received_since=dt.date(2000, 1, 1))
+    assert [a.case_number for a in found] == [live.number]
+
+
 def test_sync_is_idempotent_and_honours_since(authority, make_case, make_enterprise):
     make_case("out", enterprise=make_enterprise(), decided_on=dt.date(2024, 1, 10))
     make_case("in", enterprise=make_enterprise(), decided_on=dt.date(2024, 2, 10))
