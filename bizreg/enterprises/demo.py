@@ -7,6 +7,9 @@ Three seeders, run by `manage.py seed_demo` through bizreg.core.demo:
   the day of establishment, '~' rows for a name change and for the final status change) and former names.
 - `enterprises.demo_cases`: a few locked enterprises and two USCC exceptions (they need demo users).
 
+`add_enterprises` and `close_enterprises` write the register effects of the registration seeder's
+approved cases (an app's seeder never writes another app's tables).
+
 Generation is pure (`generate_enterprises` draws only from the Random it is given, so the same seed gives
 the same register on any database); the writer then loads the rows in batches. Derived fields come from
 bizreg.enterprises.rules (name_initials, match_ftz_rule) so seeded rows equal what the services produce.
@@ -316,6 +319,9 @@ class DemoEnterprise:
     status_changed_on: dt.date | None
     former_name: str | None
     renamed_on: dt.date | None
+    # When and how it entered this register, when not by establishment here (迁入: moved in from elsewhere).
+    registered_on: dt.date | None = None
+    registered_as: str = "设立登记"
 
 
 class _Weighted:
@@ -699,8 +705,8 @@ def _history_rows(e: DemoEnterprise, pk: int, authority_id: int, now: dt.datetim
         "status": EnterpriseStatus.ACTIVE.value,
         "status_changed_on": None,
         "authority_id": authority_id,
-        "history_date": _at(e.established_on, pk * 7919),
-        "history_change_reason": "设立登记",
+        "history_date": _at(e.registered_on or e.established_on, pk * 7919),
+        "history_change_reason": e.registered_as,
         "history_type": "+",
         "history_user_id": None,
     }
@@ -738,7 +744,7 @@ def write_enterprises(
     now: dt.datetime,
     history: bool = True,
 ) -> int:
-    """Write one batch of generated enterprises with history and former names; returns rows written.
+    """Write one batch of generated enterprises with history and former names; returns their ids.
 
     `history=False` leaves out the simple_history rows (the search benchmark's million-row register).
     """
@@ -787,7 +793,7 @@ def write_enterprises(
     writer.insert(HistoricalEnterprise, history_rows)
     if not history:
         writer.insert(EnterpriseFormerName, former)
-        return len(rows) + len(former)
+        return ids
     former_ids = writer.ids(EnterpriseFormerName, len(former))
     for row, pk in zip(former, former_ids, strict=True):
         row["id"] = pk
@@ -805,7 +811,7 @@ def write_enterprises(
             for row in former
         ],
     )
-    return len(rows) + len(history_rows) + 2 * len(former)
+    return ids
 
 
 def load_register(
@@ -833,14 +839,62 @@ def load_register(
     writer = RawLoader()
     now = timezone.now()
     written = 0
-    rows = 0
     while batch := list(itertools.islice(generator, BATCH_SIZE)):
-        rows += write_enterprises(batch, authority_id=authority.id, writer=writer, now=now, history=history)
+        write_enterprises(batch, authority_id=authority.id, writer=writer, now=now, history=history)
         written += len(batch)
         if written % log_every == 0 or written == count:
             ctx.log(f"  商事主体 {written}/{count}")
-    ctx.shared["enterprises.rows_written"] = rows
+    ctx.shared["enterprises.rows_written"] = writer.rows
     return written
+
+
+# --- The register effects of another seeder's cases ------------------------------------------------------
+def add_enterprises(enterprises: Sequence[DemoEnterprise], *, authority_id: int) -> list[int]:
+    """Enter enterprises a demo case established or moved in (with their '+' history rows); returns their
+    ids in the same order. The registration seeder calls this for its approved 设立/迁入 cases that the
+    generated register has no entry for, so every approved case names an enterprise of the register."""
+    writer = RawLoader()
+    now = timezone.now()
+    ids: list[int] = []
+    for start in range(0, len(enterprises), BATCH_SIZE):
+        batch = list(enterprises[start : start + BATCH_SIZE])
+        ids += write_enterprises(batch, authority_id=authority_id, writer=writer, now=now)
+    return ids
+
+
+def close_enterprises(changes: Sequence[tuple[int, str, dt.date]], *, authority_id: int) -> int:
+    """Set (enterprise id, final status, day) on active enterprises of the authority — 注销 or 迁出 approved
+    by a demo case — with the '~' history row the service would leave; returns how many changed."""
+    HistoricalEnterprise = Enterprise.history.model
+    wanted = {pk: (status, day) for pk, status, day in changes}
+    fields = [f.attname for f in Enterprise._meta.concrete_fields]
+    now = timezone.now()
+    history_rows = []
+    by_status_day: dict[tuple[str, dt.date], list[int]] = {}
+    pks = sorted(wanted)
+    for start in range(0, len(pks), BATCH_SIZE):
+        current = Enterprise.objects.filter(
+            authority_id=authority_id, status=EnterpriseStatus.ACTIVE, pk__in=pks[start : start + BATCH_SIZE]
+        ).values(*fields)
+        for row in current:
+            status, day = wanted[row["id"]]
+            by_status_day.setdefault((status, day), []).append(row["id"])
+            history_rows.append(
+                row
+                | {
+                    "updated_at": now,
+                    "status": status,
+                    "status_changed_on": day,
+                    "history_date": _at(day, row["id"] * 15485863),
+                    "history_change_reason": STATUS_REASONS[status],
+                    "history_type": "~",
+                    "history_user_id": None,
+                }
+            )
+    for (status, day), ids in by_status_day.items():
+        Enterprise.objects.filter(pk__in=ids).update(status=status, status_changed_on=day, updated_at=now)
+    RawLoader().insert(HistoricalEnterprise, history_rows)
+    return len(history_rows)
 
 
 # --- Seeders --------------------------------------------------------------------------------------------

@@ -20,6 +20,11 @@ Demo notices carry no PDF: their `content` holds only what the public verificati
 `sha256` is empty; services.documents.notice_stored_bytes renders and stores one the first time it is
 downloaded (from the case, its transition log and deficiencies, as notice_issue would have).
 
+Cases and register tell one story: an approved 设立/注销/迁出 takes the register's own event of its
+decision day where there is one; otherwise the register is told through the enterprises demo writer
+(`add_enterprises` for 设立/迁入, `close_enterprises` for 注销/迁出 of an active enterprise), as the case
+services' effects would have done.
+
 Generation draws only from ctx.rng("registration.year") (same seed, same year); the rows are written with
 COPY on PostgreSQL and executemany on SQLite (raw inserts: model instances would take minutes here). No
 simple_history rows are written for demo rows (the case timeline reads CaseTransitionLog).
@@ -45,6 +50,7 @@ from bizreg.core.demo import DemoContext, register_seeder
 from bizreg.core.demo_loader import RawLoader
 from bizreg.core.identifiers import build_uscc, random_org_body
 from bizreg.core.workdays import CalendarDataMissing, WorkingCalendar
+from bizreg.enterprises.models import EntityType
 from bizreg.registration.models import (
     CaseDeficiency,
     CaseExtension,
@@ -327,9 +333,28 @@ class _RegisterEntry:
     status_changed_on: dt.date | None
     established_on: dt.date
     legal_rep: tuple[str, str]
+    entity_type: str = ""
+    renamed_on: dt.date | None = None  # its last change of name
 
 
 OFFICE_START = 9 * 60
+# The register event an approved case of these types is (its status value, or establishment).
+REGISTER_EVENT = {
+    CaseType.ESTABLISHMENT: "establishment",
+    CaseType.DEREGISTRATION: "deregistered",
+    CaseType.SIMPLE_DEREGISTRATION: "deregistered",
+    CaseType.MIGRATION_OUT: "moved_out",
+}
+# The kinds of enterprise that move between registration authorities (迁入/迁出) keeping their code.
+MOVABLE_ENTITY_TYPES = frozenset(
+    (
+        EntityType.LLC,
+        EntityType.JOINT_STOCK,
+        EntityType.SOLE_PROPRIETORSHIP,
+        EntityType.PARTNERSHIP,
+        EntityType.FOREIGN_INVESTED,
+    )
+)
 OFFICE_END = 17 * 60 + 30
 
 
@@ -348,6 +373,9 @@ class RegistrationYear:
         # The year's last working day at noon: what was received later is still being worked on.
         self.cutoff = min(self._moment(last_working, 12 * 60), self.now)
         self.loader = RawLoader()
+        # Register effects of approved cases the generated register has no event for (_enter_effects).
+        self.openings: list[tuple[_DemoCase, Any]] = []
+        self.closings: list[tuple[int, str, dt.date]] = []
         self.licence_fields = case_rules.LICENCE_CONTENT_FIELDS
         self.new_types = case_rules.NEW_ENTERPRISE_TYPES
         self.approval_notice = case_rules.APPROVAL_NOTICE
@@ -400,7 +428,7 @@ class RegistrationYear:
     # -- register --
     def _register(self) -> None:
         from bizreg.enterprises.demo import EnterpriseGenerator, ftz_rule_views
-        from bizreg.enterprises.models import Street
+        from bizreg.enterprises.models import EnterpriseFormerName, Street
         from bizreg.enterprises.selectors import enterprises_listed
 
         User = get_user_model()
@@ -419,22 +447,33 @@ class RegistrationYear:
                 "established_on",
                 "legal_rep_name",
                 "legal_rep_id_number",
+                "entity_type",
             )
         )
+        renamed: dict[int, dt.date] = {}
+        former_names = EnterpriseFormerName.objects.filter(enterprise__authority=self.authority)
+        for pk, until in former_names.values_list("enterprise_id", "used_until"):
+            if until and (pk not in renamed or until > renamed[pk]):
+                renamed[pk] = until
         self.register = [
-            _RegisterEntry(pk, uscc, name, status, changed, established, (rep, rep_id))
-            for pk, uscc, name, status, changed, established, rep, rep_id in rows
+            _RegisterEntry(pk, uscc, name, status, changed, established, (rep, rep_id), kind, renamed.get(pk))
+            for pk, uscc, name, status, changed, established, rep, rep_id, kind in rows
         ]
         self.register.sort(key=lambda e: (e.established_on, e.pk))
         self.established_dates = [e.established_on for e in self.register]
         self.taken_usccs = {e.uscc for e in self.register}
-        by_date: dict[tuple[str, dt.date], list[_RegisterEntry]] = defaultdict(list)
+        self.taken_names = {e.name for e in self.register}
+        # The register's own events of the two years, by (event, day), for the cases decided that day.
+        years = (self.year - 1, self.year)
+        pools: dict[tuple[str, dt.date], list[_RegisterEntry]] = defaultdict(list)
         for e in self.register:
-            if e.established_on.year == self.year:
-                by_date[("establishment", e.established_on)].append(e)
-            if e.status_changed_on and e.status_changed_on.year == self.year:
-                by_date[(e.status, e.status_changed_on)].append(e)
-        self.by_date = by_date
+            if e.established_on.year in years:
+                pools[("establishment", e.established_on)].append(e)
+            if e.status_changed_on and e.status_changed_on.year in years:
+                pools[(e.status, e.status_changed_on)].append(e)
+        for pool in pools.values():
+            self.rng.shuffle(pool)
+        self.pools = pools
         street_ids = dict(
             Street.objects.filter(division_code=self.authority.division_code).values_list("code", "id")
         )
@@ -446,18 +485,41 @@ class RegistrationYear:
             ftz_rules=ftz_rule_views(authority=self.authority),
         )
 
-    def _fake(self):
-        """A generated enterprise (not in the register) with a code no one holds."""
+    def _fake(self, *, movable: bool = False):
+        """A generated enterprise (not in the register) with a code and a name no one holds; `movable`: of a
+        kind that can move between authorities (迁入)."""
         fake = self.people.enterprise()
-        while fake.uscc in self.taken_usccs:
+        while (
+            fake.uscc in self.taken_usccs
+            or fake.name in self.taken_names
+            or (movable and fake.entity_type not in MOVABLE_ENTITY_TYPES)
+        ):
             fake = self.people.enterprise()
         self.taken_usccs.add(fake.uscc)
+        self.taken_names.add(fake.name)
         return fake
 
     def _person(self, day: dt.date) -> tuple[str, str, str]:
         name, id_number = self.people._person(day)
         phone = "1" + self.rng.choice("35789") + "".join(self.rng.choice("0123456789") for _ in range(9))
         return name, id_number, phone
+
+    def _closable_enterprise(self, day: dt.date, *, moving: bool) -> _RegisterEntry | None:
+        """An active register entry established at least a year before `day` and not renamed since: what a
+        注销 closes, or with `moving` what a 迁出 moves away (a company or firm; shops and branches close
+        instead)."""
+        limit = bisect.bisect_left(self.established_dates, day - dt.timedelta(days=365))
+        for _attempt in range(64):
+            if limit == 0:
+                return None
+            e = self.register[self.rng.randrange(limit)]
+            if (
+                e.status == "active"
+                and (e.renamed_on is None or e.renamed_on < day)
+                and (not moving or e.entity_type in MOVABLE_ENTITY_TYPES)
+            ):
+                return e
+        return None
 
     def _active_enterprise(self, day: dt.date) -> _RegisterEntry | None:
         """A register entry established before `day` and not closed within a month after it."""
@@ -639,7 +701,10 @@ class RegistrationYear:
         archive(last)
 
     # -- who the cases are about --
-    def _new_enterprise_changes(self, fake, case_type: str) -> dict:
+    def _new_enterprise_changes(self, fake, case_type: str, day: dt.date) -> dict:
+        if case_type == CaseType.MIGRATION_IN and fake.established_on > day - dt.timedelta(days=365):
+            # It moves in with its history: established elsewhere well before.
+            fake.established_on = day - dt.timedelta(days=self.rng.randint(365, 3650))
         changes = {
             "entity_type": fake.entity_type,
             "legal_rep_name": fake.legal_rep_name,
@@ -656,43 +721,58 @@ class RegistrationYear:
             changes["origin_authority"] = self.rng.choice(ORIGINS)
         return changes
 
+    def _decided_entry(self, c: _DemoCase) -> _RegisterEntry | None:
+        """The register entry an approved 设立/注销/迁出 names: the register's own event of its decision day,
+        so the case and the register tell one story; failing that, for 注销/迁出, an active enterprise the
+        case closes, which the register is told of (_enter_effects) as services.cases would have done."""
+        key = REGISTER_EVENT.get(c.case_type)
+        if key is None or not c.approved:
+            return None
+        decided_on = self._local(c.decided_at).date()
+        pool = self.pools.get((key, decided_on))
+        if pool:
+            return pool.pop()
+        if key == "establishment":
+            return None
+        entry = self._closable_enterprise(self._local(c.received_at).date(), moving=key == "moved_out")
+        if entry is not None:
+            entry.status, entry.status_changed_on = key, decided_on
+            self.closings.append((entry.pk, key, decided_on))
+        return entry
+
+    def _new_enterprise_party(
+        self, c: _DemoCase, entry: _RegisterEntry | None, day: dt.date
+    ) -> tuple[str, str]:
+        """Name, code and requested facts of a 设立/迁入 case; an approved one the register has no entry for
+        is queued to enter it (_enter_effects). Returns the legal representative."""
+        fake = self._fake(movable=c.case_type == CaseType.MIGRATION_IN)
+        c.requested_changes = self._new_enterprise_changes(fake, c.case_type, day)
+        if entry is not None:
+            c.enterprise_id, c.enterprise_name, c.uscc = entry.pk, entry.name, entry.uscc
+            c.requested_changes["legal_rep_name"], c.requested_changes["legal_rep_id_number"] = (
+                entry.legal_rep
+            )
+            return entry.legal_rep
+        c.enterprise_name = fake.name
+        if c.case_type == CaseType.MIGRATION_IN:
+            c.uscc = self._origin_uscc()
+        elif c.approved:
+            c.uscc = fake.uscc  # assigned at approval
+        if c.approved:
+            self.openings.append((c, fake))
+        return fake.legal_rep_name, fake.legal_rep_id_number
+
     def _assign_parties(self, cases: list[_DemoCase]) -> None:
         rng = self.rng
-        pools = {k: list(v) for k, v in self.by_date.items()}
-        for pool in pools.values():
-            rng.shuffle(pool)
-        matched_status = {
-            CaseType.ESTABLISHMENT: "establishment",
-            CaseType.DEREGISTRATION: "deregistered",
-            CaseType.SIMPLE_DEREGISTRATION: "deregistered",
-            CaseType.MIGRATION_OUT: "moved_out",
-        }
         for c in cases:
             day = self._local(c.received_at).date()
             entry: _RegisterEntry | None = None
-            key = matched_status.get(c.case_type)
-            if key and c.approved:
-                # The register's own events of that day, so the case and the register tell one story.
-                pool = pools.get((key, self._local(c.decided_at).date()))
-                entry = pool.pop() if pool else None
+            if c.case_type in REGISTER_EVENT:
+                entry = self._decided_entry(c)
             elif c.case_type not in self.new_types:
                 entry = self._active_enterprise(day)
             if c.case_type in self.new_types:
-                fake = self._fake()
-                c.requested_changes = self._new_enterprise_changes(fake, c.case_type)
-                legal_rep = (fake.legal_rep_name, fake.legal_rep_id_number)
-                if entry is not None:
-                    c.enterprise_id, c.enterprise_name, c.uscc = entry.pk, entry.name, entry.uscc
-                    legal_rep = entry.legal_rep
-                    c.requested_changes["legal_rep_name"], c.requested_changes["legal_rep_id_number"] = (
-                        legal_rep
-                    )
-                else:
-                    c.enterprise_name = fake.name
-                    if c.case_type == CaseType.MIGRATION_IN:
-                        c.uscc = build_uscc(rng.choice(ORIGIN_DIVISIONS), random_org_body(rng))
-                    elif c.approved:
-                        c.uscc = fake.uscc  # assigned at approval
+                legal_rep = self._new_enterprise_party(c, entry, day)
             elif entry is not None:
                 c.enterprise_id, c.enterprise_name, c.uscc = entry.pk, entry.name, entry.uscc
                 legal_rep = entry.legal_rep
@@ -715,6 +795,43 @@ class RegistrationYear:
             c.applicant = (*legal_rep, phone) if rng.random() < 0.55 else self._person(day)
             if rng.random() < 0.45:
                 c.agent = self._person(day)
+
+    def _origin_uscc(self) -> str:
+        """The code a moved-in enterprise brings from its origin authority."""
+        while True:
+            code = build_uscc(self.rng.choice(ORIGIN_DIVISIONS), random_org_body(self.rng))
+            if code not in self.taken_usccs:
+                self.taken_usccs.add(code)
+                return code
+
+    def _enter_effects(self) -> None:
+        """Enter the approved cases the generated register had no event for through the enterprises demo
+        writer: 设立/迁入 add the enterprise (established that day / moved in that day), 注销/迁出 close the
+        one the case named. Afterwards every approved case of the year names its enterprise in the
+        register."""
+        from bizreg.enterprises.demo import add_enterprises, close_enterprises
+
+        entered = []
+        for c, fake in self.openings:
+            decided_on = self._local(c.decided_at).date()
+            fake.name, fake.uscc, fake.status, fake.status_changed_on = (
+                c.enterprise_name,
+                c.uscc,
+                "active",
+                None,
+            )
+            fake.former_name = fake.renamed_on = None
+            if c.case_type == CaseType.MIGRATION_IN:
+                fake.established_on = dt.date.fromisoformat(c.requested_changes["established_on"])
+                fake.registered_on, fake.registered_as = decided_on, "迁入登记"
+            else:
+                fake.established_on = decided_on
+            entered.append(fake)
+        for (c, _fake), pk in zip(
+            self.openings, add_enterprises(entered, authority_id=self.authority.pk), strict=True
+        ):
+            c.enterprise_id = pk
+        close_enterprises(self.closings, authority_id=self.authority.pk)
 
     def _fake_address(self) -> str:
         return self.people.enterprise().address
@@ -800,19 +917,21 @@ class RegistrationYear:
             events.append(("archive", state, CaseState.ARCHIVED, c.archived_at))
             c.events = [_Event(a, f, t, at, c.clerk) for a, f, t, at in events]
             c.state = CaseState.ARCHIVED
-            entry = self._active_enterprise(self._local(received).date())
-            if entry is not None:
-                c.enterprise_name, c.uscc = entry.name, entry.uscc
-                if case_type not in self.new_types:
-                    c.enterprise_id = entry.pk
-                c.applicant = (*entry.legal_rep, "1" + rng.choice("35789") + f"{rng.randrange(10**9):09d}")
-            else:
-                c.enterprise_name, c.applicant = (
-                    "广州市南沙区某企业",
-                    self._person(self._local(received).date()),
-                )
             cases.append(c)
         cases.sort(key=lambda c: c.received_at)
+        # Parties in the order received, so no case names an enterprise an earlier decision closed.
+        for c in cases:
+            day = self._local(c.received_at).date()
+            if c.case_type in self.new_types:
+                legal_rep = self._new_enterprise_party(c, self._decided_entry(c), day)
+            else:
+                entry = self._decided_entry(c) or self._active_enterprise(day)
+                if entry is None:
+                    c.enterprise_name, c.applicant = "广州市南沙区某企业", self._person(day)
+                    continue
+                c.enterprise_id, c.enterprise_name, c.uscc = entry.pk, entry.name, entry.uscc
+                legal_rep = entry.legal_rep
+            c.applicant = (*legal_rep, "1" + rng.choice("35789") + f"{rng.randrange(10**9):09d}")
         return cases
 
     def _decision_clock(self, c: _DemoCase) -> dict:
@@ -1431,6 +1550,7 @@ class RegistrationYear:
         previous = self._previous_year()
         cases = self._generate_cases()
         self._assign_parties(cases)
+        self._enter_effects()
         self._day_counters = self._number(previous) + self._number(cases)
         log(f"生成登记业务 {len(cases):,} 件（另有上年已办结样本 {len(previous):,} 件）")
         self._write_cases(previous + cases)

@@ -65,17 +65,48 @@ def seeded(db) -> str:
     return seed()
 
 
+def generated_register_usccs(authority: Authority, seed: int = 20230101) -> list[str]:
+    """The codes the register generator draws for the demo authority at SCALE, in order."""
+    ctx = DemoContext(authority=authority, year=2023, scale=float(SCALE), stdout=StringIO(), seed=seed)
+    generated = generate_enterprises(
+        rng=ctx.rng("enterprises.register"),
+        count=enterprise_count(float(SCALE)),
+        year=2023,
+        division_code="440115",
+        street_ids=dict(Street.objects.values_list("code", "id")),
+        ftz_rules=ftz_rule_views(authority=authority),
+    )
+    return [e.uscc for e in generated]
+
+
+def entered_by_approved_cases() -> dict[str, str]:
+    """USCC → case type of the enterprises the registration demo's approved 设立/迁入 cases name."""
+    from bizreg.registration.models import CaseType, RegistrationCase
+
+    return dict(
+        RegistrationCase.objects.filter(
+            case_type__in=[CaseType.ESTABLISHMENT, CaseType.MIGRATION_IN],
+            transitions__action="approve",
+            enterprise__isnull=False,
+        ).values_list("uscc", "case_type")
+    )
+
+
 def test_seed_builds_the_demo_authority_and_register(seeded):
     authority = Authority.objects.get(code="440115")
     assert authority.name == "广州市南沙区政务服务和数据管理局"
     assert authority.division_code == "440115"
     exceptions = set(UsccException.objects.values_list("uscc", flat=True))
     assert len(exceptions) == 2
-    ring = len(identity_misuse_ring().enterprises)  # the identity-misuse ring, added to the register
-    assert (
-        Enterprise.objects.filter(authority=authority).count()
-        == enterprise_count(0.01) + len(exceptions) + ring
+    ring = set(identity_misuse_ring().usccs)  # the identity-misuse ring, added to the register
+    generated = set(generated_register_usccs(authority))
+    assert len(generated) == enterprise_count(0.01)
+    # The rest entered the register through the registration demo's approved 设立/迁入 cases.
+    others = set(Enterprise.objects.filter(authority=authority).values_list("uscc", flat=True)) - (
+        generated | exceptions | ring
     )
+    assert others
+    assert others <= set(entered_by_approved_cases())
     assert FtzAddressRule.objects.filter(authority=authority).count() == len(DEMO_FTZ_RULES)
     assert "演示数据就绪" in seeded
 
@@ -86,8 +117,13 @@ def test_every_uscc_is_valid_unique_and_issued_in_nansha(seeded):
     assert len(set(usccs)) == len(usccs)
     exceptions = set(UsccException.objects.values_list("uscc", flat=True))
     category = {EntityType.INDIVIDUAL_BUSINESS: "2", EntityType.COOPERATIVE: "3"}
+    moved_in = {
+        uscc for uscc, case_type in entered_by_approved_cases().items() if case_type == "migration_in"
+    }
+    assert moved_in
     for uscc, entity_type, is_exception in rows:
-        assert uscc[2:8] == "440115", uscc
+        # A moved-in enterprise keeps the code its origin authority issued.
+        assert (uscc[2:8] == "440115") != (uscc in moved_in), uscc
         if uscc in exceptions:
             # A legally issued early-pilot code: only its final check character fails, and it is marked.
             assert is_exception
@@ -166,7 +202,11 @@ def test_status_history_and_former_names(seeded):
         rows = history[e.id]
         created = rows[0]
         assert created.history_type == "+"
-        assert created.history_date.astimezone(TZ).date() == e.established_on
+        if created.history_change_reason == "迁入登记":
+            # Established elsewhere; the register's history starts the day it moved in.
+            assert created.history_date.astimezone(TZ).date() > e.established_on
+        else:
+            assert created.history_date.astimezone(TZ).date() == e.established_on
         assert created.status == EnterpriseStatus.ACTIVE
         final = rows[-1]
         assert (final.name, final.status, final.status_changed_on) == (e.name, e.status, e.status_changed_on)
@@ -297,31 +337,18 @@ def test_seed_rejects_bad_arguments(db, args, message):
 
 def test_generator_is_deterministic_and_the_database_holds_its_output(seeded):
     authority = Authority.objects.get(code="440115")
-    street_ids = dict(Street.objects.values_list("code", "id"))
-    rules = ftz_rule_views(authority=authority)
-
-    def usccs(seed: int) -> list[str]:
-        ctx = DemoContext(authority=authority, year=2023, scale=0.01, stdout=StringIO(), seed=seed)
-        generated = generate_enterprises(
-            rng=ctx.rng("enterprises.register"),
-            count=enterprise_count(0.01),
-            year=2023,
-            division_code="440115",
-            street_ids=street_ids,
-            ftz_rules=rules,
-        )
-        return [e.uscc for e in generated]
-
-    first = usccs(20230101)
-    assert first == usccs(20230101)
-    assert first != usccs(7)
+    first = generated_register_usccs(authority)
+    assert first == generated_register_usccs(authority)
+    assert first != generated_register_usccs(authority, seed=7)
     seeded_codes = list(
         Enterprise.objects.filter(uscc_is_exception=False)
         .exclude(uscc__in=identity_misuse_ring().usccs)
         .order_by("id")
         .values_list("uscc", flat=True)
     )
-    assert seeded_codes == first
+    # The generated register first, then what the registration demo's approved cases entered.
+    assert seeded_codes[: len(first)] == first
+    assert set(seeded_codes[len(first) :]) <= set(entered_by_approved_cases())
 
 
 def test_seeders_run_in_dependency_order():

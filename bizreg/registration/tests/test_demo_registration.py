@@ -300,3 +300,44 @@ def test_no_case_acts_on_a_locked_enterprise(authority):
         if lock.released_at is not None:
             during = during.filter(received_at__lt=lock.released_at)
         assert not during.exclude(investigation_reference=lock.case_reference).exists(), lock.case_reference
+
+
+def test_every_approved_case_of_the_year_is_in_the_register(authority):
+    """An approved 设立/迁入 (of the year or the previous year's sample) names an enterprise of the register
+    that entered it that day; an approved 注销/迁出 names one the register shows closed that day, with the
+    history row the change leaves."""
+    from bizreg.enterprises.models import Enterprise
+
+    closing = {
+        CaseType.DEREGISTRATION: "deregistered",
+        CaseType.SIMPLE_DEREGISTRATION: "deregistered",
+        CaseType.MIGRATION_OUT: "moved_out",
+    }
+    approved = RegistrationCase.objects.filter(
+        authority=authority,
+        case_type__in=[CaseType.ESTABLISHMENT, CaseType.MIGRATION_IN, *closing],
+        transitions__action="approve",
+    )
+    assert approved.count() > 100
+    history = Enterprise.history.model.objects
+    seen = Counter()
+    for case in approved:
+        assert case.enterprise_id is not None, case.number
+        enterprise = Enterprise.objects.get(pk=case.enterprise_id)
+        decided_on = timezone.localtime(case.decided_at).date()
+        assert (enterprise.uscc, enterprise.name) == (case.uscc, case.enterprise_name), case.number
+        if case.case_type == CaseType.ESTABLISHMENT:
+            assert enterprise.established_on == decided_on, case.number
+        elif case.case_type == CaseType.MIGRATION_IN:
+            entered = history.filter(id=enterprise.pk, history_type="+").get()
+            assert timezone.localtime(entered.history_date).date() == decided_on, case.number
+            assert entered.history_change_reason == "迁入登记"
+            assert enterprise.established_on < decided_on
+        else:
+            assert (enterprise.status, enterprise.status_changed_on) == (closing[case.case_type], decided_on)
+            assert history.filter(
+                id=enterprise.pk, history_type="~", status=enterprise.status, status_changed_on=decided_on
+            ).exists(), case.number
+        seen[case.case_type] += 1
+    assert seen[CaseType.MIGRATION_IN] and seen[CaseType.MIGRATION_OUT] and seen[CaseType.DEREGISTRATION]
+    assert approved.filter(received_at__year=YEAR - 1).exists()
