@@ -6,6 +6,7 @@ capital) through `enterprises.selectors`, and writes one Migration per case numb
 nothing. The facts are taken when the case is first copied and kept: the analysis describes the enterprise
 as it was when it moved. The reason of a move out is what the officer learnt at the enterprise's latest
 submitted visit that recorded one; a later visit changes it at the next sync, whatever `since` says.
+A full sync also drops rows whose case is not (or no longer) an approved migration.
 
 The counterpart region (where an enterprise came from or went to) is derived from the counterpart
 authority's name as written on the case — see `counterpart_region`.
@@ -214,8 +215,10 @@ def move_out_reasons(*, authority: Authority, enterprise_ids: Iterable[int] | No
 
 def migrations_sync(*, authority: Authority, since: dt.datetime | None = None) -> int:
     """Copy the authority's approved 迁入/迁出 cases decided since `since` (all when None) into Migration
-    and bring the reasons of its earlier moves out up to date; returns how many rows were created or
-    changed. Idempotent: a case already copied is not copied again."""
+    and bring the reasons of its earlier moves out up to date; returns how many rows were created, changed
+    or removed. Idempotent: a case already copied is not copied again. A full sync (`since` None) also
+    removes the authority's rows whose case is no longer an approved migration, so rows an older rule
+    copied wrongly (an archived refusal) leave the analysis at the next daily run."""
     decided: list[DecidedMigration] = list(decided_migrations(authority_id=authority.pk, decided_since=since))
     known: set[str] = set()
     numbers = [d.case_number for d in decided]
@@ -258,7 +261,19 @@ def migrations_sync(*, authority: Authority, since: dt.datetime | None = None) -
             # ignore_conflicts: a sync running at the same moment may have copied the same case.
             Migration.objects.bulk_create(rows[start : start + CHUNK], ignore_conflicts=True)
         changed = _update_reasons(authority=authority, reasons=reasons, skip={d.case_number for d in fresh})
-    return len(rows) + changed
+        removed = 0 if since is not None else _remove_undecided(authority=authority, decided=set(numbers))
+    return len(rows) + changed + removed
+
+
+def _remove_undecided(*, authority: Authority, decided: set[str]) -> int:
+    gone = [
+        pk
+        for pk, case_number in Migration.objects.filter(authority=authority).values_list("pk", "case_number")
+        if case_number not in decided
+    ]
+    for start in range(0, len(gone), CHUNK):
+        Migration.objects.filter(pk__in=gone[start : start + CHUNK]).delete()
+    return len(gone)
 
 
 def _update_reasons(*, authority: Authority, reasons: dict[int, str], skip: set[str]) -> int:

@@ -15,7 +15,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from bizreg.registration.models import CaseState
-from bizreg.tracking.models import Migration, MoveOutReason, VisitState
+from bizreg.tracking.models import Migration, MigrationDirection, MoveOutReason, VisitState
 from bizreg.tracking.selectors.migrations import MigrationFilters, migration_analysis, migration_listing
 from bizreg.tracking.services.migrations import counterpart_region, migrations_sync
 from bizreg.tracking.tests.fixtures_migrations import *  # noqa: F403
@@ -116,6 +116,37 @@ def test_sync_leaves_out_archived_cases_that_were_refused(authority, clerk, make
 
     assert migrations_sync(authority=authority) == 1
     assert list(Migration.objects.values_list("case_number", flat=True)) == [approved.number]
+
+
+def test_full_sync_removes_rows_whose_case_is_no_approved_migration(
+    authority, other_authority, clerk, make_case, make_enterprise
+):
+    """Rows an older rule copied (an archived refusal) leave the analysis at the next full sync; a sync
+    since a date does not look back, and another authority's rows stay."""
+    approved = make_case(
+        "out", enterprise=make_enterprise(status="moved_out"), decided_on=dt.date(2024, 1, 9)
+    )
+    refused = make_case("in", enterprise=None, state=CaseState.ARCHIVED, decided_on=dt.date(2024, 1, 10))
+    _ended(refused, clerk, ("reject", "accepted", "rejected"), ("archive", "rejected", "archived"))
+    foreign = make_case(
+        "out", enterprise=make_enterprise(authority=other_authority), case_authority=other_authority
+    )
+    assert migrations_sync(authority=other_authority) == 1
+    assert migrations_sync(authority=authority) == 1
+    wrongly_copied = Migration.objects.get(case_number=approved.number)
+    wrongly_copied.pk = None
+    wrongly_copied.case_number = refused.number
+    wrongly_copied.direction = MigrationDirection.IN
+    wrongly_copied.save()
+
+    assert migrations_sync(authority=authority, since=aware(dt.date(2024, 1, 1))) == 0
+    assert Migration.objects.filter(case_number=refused.number).exists()
+
+    assert migrations_sync(authority=authority) == 1
+    assert sorted(Migration.objects.values_list("case_number", flat=True)) == sorted(
+        [approved.number, foreign.number]
+    )
+    assert migrations_sync(authority=authority) == 0
 
 
 def test_an_archived_withdrawn_move_out_is_no_application(authority, clerk, make_case, make_enterprise):
