@@ -22,6 +22,7 @@ from decimal import Decimal
 from functools import cache
 
 from django.db import transaction
+from django.utils import timezone
 
 from bizreg.core.models import Authority
 from bizreg.enterprises import selectors as enterprise_selectors
@@ -219,6 +220,7 @@ def migrations_sync(*, authority: Authority, since: dt.datetime | None = None) -
     or removed. Idempotent: a case already copied is not copied again. A full sync (`since` None) also
     removes the authority's rows whose case is no longer an approved migration, so rows an older rule
     copied wrongly (an archived refusal) leave the analysis at the next daily run."""
+    started = timezone.now()
     decided: list[DecidedMigration] = list(decided_migrations(authority_id=authority.pk, decided_since=since))
     known: set[str] = set()
     numbers = [d.case_number for d in decided]
@@ -261,16 +263,17 @@ def migrations_sync(*, authority: Authority, since: dt.datetime | None = None) -
             # ignore_conflicts: a sync running at the same moment may have copied the same case.
             Migration.objects.bulk_create(rows[start : start + CHUNK], ignore_conflicts=True)
         changed = _update_reasons(authority=authority, reasons=reasons, skip={d.case_number for d in fresh})
-        removed = 0 if since is not None else _remove_undecided(authority=authority, decided=set(numbers))
+        removed = 0
+        if since is None:
+            removed = _remove_undecided(authority=authority, decided=set(numbers), copied_before=started)
     return len(rows) + changed + removed
 
 
-def _remove_undecided(*, authority: Authority, decided: set[str]) -> int:
-    gone = [
-        pk
-        for pk, case_number in Migration.objects.filter(authority=authority).values_list("pk", "case_number")
-        if case_number not in decided
-    ]
+def _remove_undecided(*, authority: Authority, decided: set[str], copied_before: dt.datetime) -> int:
+    # Only rows older than this sync's read of the cases: a sync running at the same moment may have
+    # copied a case approved after that read, and that row is right.
+    rows = Migration.objects.filter(authority=authority, created_at__lt=copied_before)
+    gone = [pk for pk, case_number in rows.values_list("pk", "case_number") if case_number not in decided]
     for start in range(0, len(gone), CHUNK):
         Migration.objects.filter(pk__in=gone[start : start + CHUNK]).delete()
     return len(gone)

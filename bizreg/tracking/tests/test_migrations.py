@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from bizreg.registration.models import CaseState
@@ -141,6 +142,15 @@ def test_full_sync_removes_rows_whose_case_is_no_approved_migration(
 
     assert migrations_sync(authority=authority, since=aware(dt.date(2024, 1, 1))) == 0
     assert Migration.objects.filter(case_number=refused.number).exists()
+
+    # A row copied after this sync read the cases (by a sync running at the same moment) is left alone.
+    Migration.objects.filter(case_number=refused.number).update(
+        created_at=timezone.now() + dt.timedelta(hours=1)
+    )
+    assert migrations_sync(authority=authority) == 0
+    Migration.objects.filter(case_number=refused.number).update(
+        created_at=timezone.now() - dt.timedelta(hours=1)
+    )
 
     assert migrations_sync(authority=authority) == 1
     assert sorted(Migration.objects.values_list("case_number", flat=True)) == sorted(
