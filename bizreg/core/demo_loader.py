@@ -78,6 +78,32 @@ class RawLoader:
             )
         return len(rows)
 
+    def update(self, model, rows: list[dict], *, key: str = "id") -> int:
+        """Set columns of existing rows matched on `key`; every row names the same columns (rows[0]'s)."""
+        if not rows:
+            return 0
+        meta = model._meta
+        fields = [meta.get_field(a) for a in rows[0] if a != key]
+        attnames = [f.attname for f in fields]
+        converters = [self._converter(f) for f in fields]
+        quote = connection.ops.quote_name
+        assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+        sql = (
+            f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.get_field(key).column)} = %s"
+        )
+        for start in range(0, len(rows), BATCH_SIZE):
+            values = []
+            for row in rows[start : start + BATCH_SIZE]:
+                value = [row[a] for a in attnames]
+                for i, conv in enumerate(converters):
+                    if conv is not None and value[i] is not None:
+                        value[i] = conv(value[i])
+                values.append([*value, row[key]])
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, values)
+        self.rows += len(rows)
+        return len(rows)
+
     def _write(self, model, rows: list[dict]) -> None:
         meta = model._meta
         given = set(rows[0])

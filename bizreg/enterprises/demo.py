@@ -7,8 +7,8 @@ Three seeders, run by `manage.py seed_demo` through bizreg.core.demo:
   the day of establishment, '~' rows for a name change and for the final status change) and former names.
 - `enterprises.demo_cases`: a few locked enterprises and two USCC exceptions (they need demo users).
 
-`add_enterprises` and `close_enterprises` write the register effects of the registration seeder's
-approved cases (an app's seeder never writes another app's tables).
+`add_enterprises`, `close_enterprises` and `apply_changes` write the register effects of the registration
+seeder's approved cases (an app's seeder never writes another app's tables).
 
 Generation is pure (`generate_enterprises` draws only from the Random it is given, so the same seed gives
 the same register on any database); the writer then loads the rows in batches. Derived fields come from
@@ -749,7 +749,6 @@ def write_enterprises(
     `history=False` leaves out the simple_history rows (the search benchmark's million-row register).
     """
     HistoricalEnterprise = Enterprise.history.model
-    HistoricalFormerName = EnterpriseFormerName.history.model
     rows = [
         {
             "created_at": now,
@@ -794,12 +793,17 @@ def write_enterprises(
     if not history:
         writer.insert(EnterpriseFormerName, former)
         return ids
-    former_ids = writer.ids(EnterpriseFormerName, len(former))
-    for row, pk in zip(former, former_ids, strict=True):
+    _write_former_names(former, writer=writer)
+    return ids
+
+
+def _write_former_names(rows: list[dict], *, writer: RawLoader) -> None:
+    """Insert former-name rows (enterprise_id, name, used_until) with their '+' history rows."""
+    for row, pk in zip(rows, writer.ids(EnterpriseFormerName, len(rows)), strict=True):
         row["id"] = pk
-    writer.insert(EnterpriseFormerName, former)
+    writer.insert(EnterpriseFormerName, rows)
     writer.insert(
-        HistoricalFormerName,
+        EnterpriseFormerName.history.model,
         [
             row
             | {
@@ -808,10 +812,9 @@ def write_enterprises(
                 "history_type": "+",
                 "history_user_id": None,
             }
-            for row in former
+            for row in rows
         ],
     )
-    return ids
 
 
 def load_register(
@@ -895,6 +898,212 @@ def close_enterprises(changes: Sequence[tuple[int, str, dt.date]], *, authority_
         Enterprise.objects.filter(pk__in=ids).update(status=status, status_changed_on=day, updated_at=now)
     RawLoader().insert(HistoricalEnterprise, history_rows)
     return len(history_rows)
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterChange:
+    """Register fields (Enterprise attnames) a demo 变更 case changed when it was approved."""
+
+    enterprise_id: int
+    at: dt.datetime
+    values: dict
+    reason: str
+    user_id: int | None
+
+
+# Columns of a history row that are the entry's data rather than the row's own bookkeeping.
+_KEPT_COLUMNS = frozenset({"id", "created_at", "updated_at"})
+
+
+def _derived(state: dict, values: dict, ftz_rules: Sequence[FtzRuleView]) -> dict:
+    """`values` with the columns enterprises.services derives from them, less what `state` already holds."""
+    from bizreg.enterprises.services import ftz_state
+
+    out = dict(values)
+    if "name" in out:
+        out["name_initials"] = name_initials(out["name"])
+    if "address" in out:
+        out["address_key"] = address_key(out["address"])
+    address, street_id = out.get("address", state["address"]), out.get("street_id", state["street_id"])
+    out["in_ftz"], out["ftz_area"], out["ftz_rule_id"] = ftz_state(
+        address, street_id, state["ftz_override"], ftz_rules
+    )
+    return {k: v for k, v in out.items() if state[k] != v}
+
+
+def _replayed(history: list[dict], changes: Sequence[RegisterChange], ftz_rules, data: list[str]):
+    """The entry's history rows with `changes` put in at their moments: each stored row keeps its own event
+    (what it changed against the row before) on top of the changes dated earlier. Returns the rows (new ones
+    without history_id), the final state, the names given up (name, last day) and the legal
+    representatives taken on (name, id number, first day)."""
+    merged = sorted(
+        [(row["history_date"], 0, row) for row in history] + [(c.at, 1, c) for c in changes],
+        key=lambda item: (item[0], item[1]),
+    )
+    rows: list[dict] = []
+    state: dict | None = None
+    previous: dict | None = None
+    names: list[tuple[str, dt.date]] = []
+    reps: list[tuple[str, str, dt.date]] = []
+    for at, is_change, item in merged:
+        if not is_change:
+            delta = {f: item[f] for f in data if previous is None or item[f] != previous[f]}
+            previous = item
+            row = dict(item)
+        elif state is None:
+            continue  # nothing to change before the entry exists
+        else:
+            delta = _derived(state, item.values, ftz_rules)
+            if not delta:
+                continue
+            row = {
+                "id": previous["id"],
+                "created_at": previous["created_at"],
+                "updated_at": at,
+                "history_date": at,
+                "history_change_reason": item.reason,
+                "history_type": "~",
+                "history_user_id": item.user_id,
+            }
+        day = at.astimezone(_TZ).date()
+        if state is not None and "name" in delta and delta["name"] != state["name"]:
+            names.append((state["name"], day))
+        if is_change and ("legal_rep_id_number" in delta or "legal_rep_name" in delta):
+            merged_rep = state | delta
+            reps.append((merged_rep["legal_rep_name"], merged_rep["legal_rep_id_number"], day))
+        state = delta if state is None else state | delta
+        rows.append(row | state)
+    return rows, state, names, reps
+
+
+def apply_changes(changes: Sequence[RegisterChange], *, authority: Authority, rng: random.Random) -> int:
+    """Apply 变更 cases the registration seeder approved, as enterprises.services.enterprise_update would
+    have on their day: the entry takes the new values (name initials, address key and FTZ tag derived),
+    a '~' history row dated at the approval carries them, and the stored history rows dated later carry
+    them too; a new name keeps the old one as a former name; a new legal representative ends the old
+    one's person-role that day and starts their own. Returns the number of changes applied."""
+    HistoricalEnterprise = Enterprise.history.model
+    by_enterprise: dict[int, list[RegisterChange]] = {}
+    for change in changes:
+        by_enterprise.setdefault(change.enterprise_id, []).append(change)
+    data = [f.attname for f in Enterprise._meta.concrete_fields if f.attname not in _KEPT_COLUMNS]
+    ftz_rules = ftz_rule_views(authority=authority)
+    street_ids = dict(Street.objects.filter(division_code=authority.division_code).values_list("code", "id"))
+    contacts = PersonRoleGenerator(
+        rng=rng, year=timezone.localdate().year, division_code=authority.division_code, street_ids=street_ids
+    )
+    loader = RawLoader()
+    now = timezone.now()
+    applied = 0
+    pks = sorted(by_enterprise)
+    for start in range(0, len(pks), BATCH_SIZE):
+        batch = pks[start : start + BATCH_SIZE]
+        current = {
+            row["id"]: row for row in Enterprise.objects.filter(authority=authority, pk__in=batch).values()
+        }
+        stored: dict[int, list[dict]] = {}
+        for row in (
+            HistoricalEnterprise.objects.filter(id__in=batch).order_by("history_date", "history_id").values()
+        ):
+            stored.setdefault(row["id"], []).append(row)
+        entries, kept_rows, new_rows, renamed, new_reps = [], [], [], {}, {}
+        for pk in batch:
+            if pk not in current or pk not in stored:
+                continue
+            rows, state, names, reps = _replayed(stored[pk], by_enterprise[pk], ftz_rules, data)
+            if len(rows) == len(stored[pk]):
+                continue  # every change was already there
+            applied += len(rows) - len(stored[pk])
+            entries.append({"id": pk, **state, "updated_at": now})
+            kept_rows += [r for r in rows if "history_id" in r]
+            new_rows += [r for r in rows if "history_id" not in r]
+            if any("name" in c.values for c in by_enterprise[pk]):
+                renamed[pk] = names
+            if reps:
+                new_reps[pk] = (stored[pk][0], reps)
+        if not entries:
+            continue
+        changed = [e["id"] for e in entries]
+        loader.update(Enterprise, entries)
+        HistoricalEnterprise.objects.filter(id__in=changed).delete()
+        loader.insert(HistoricalEnterprise, kept_rows)
+        loader.insert(HistoricalEnterprise, new_rows)
+        _rewrite_former_names(renamed, loader=loader)
+        _follow_legal_reps(new_reps, loader=loader, contacts=contacts, now=now)
+    return applied
+
+
+def _rewrite_former_names(renamed: dict[int, list[tuple[str, dt.date]]], *, loader: RawLoader) -> None:
+    """Replace the former names of the entries in `renamed` with the names they gave up."""
+    old = list(
+        EnterpriseFormerName.objects.filter(enterprise_id__in=list(renamed)).values_list("pk", flat=True)
+    )
+    # After the rows: deleting them leaves simple_history's '-' rows, which go too (this is a rewrite).
+    EnterpriseFormerName.objects.filter(pk__in=old).delete()
+    EnterpriseFormerName.history.model.objects.filter(id__in=old).delete()
+    rows = [
+        {"enterprise_id": pk, "name": name, "used_until": day}
+        for pk, names in renamed.items()
+        for name, day in names
+    ]
+    _write_former_names(rows, writer=loader)
+
+
+def _follow_legal_reps(new_reps: dict, *, loader: RawLoader, contacts: PersonRoleGenerator, now) -> None:
+    """End the legal representative's person-role on the day a change names another one and start the new
+    one's (enterprises.services._legal_rep_follow); an entry with no person-roles yet gets its first
+    representative's row from its registration."""
+    open_rows: dict[int, list[dict]] = {}
+    for row in EnterprisePerson.objects.filter(
+        enterprise_id__in=list(new_reps), role=PersonRole.LEGAL_REP, ended_on__isnull=True
+    ).values("id", "enterprise_id", "id_number", "started_on", "ended_on"):
+        open_rows.setdefault(row["enterprise_id"], []).append(row)
+    ended, started = [], []
+
+    def person(pk: int, name: str, id_number: str, day: dt.date) -> dict:
+        phone, home, home_key = contacts.contact(id_number)
+        return {
+            "created_at": now,
+            "updated_at": now,
+            "enterprise_id": pk,
+            "role": str(PersonRole.LEGAL_REP),
+            "name": name,
+            "id_number": id_number,
+            "phone": phone,
+            "address": home,
+            "address_key": home_key,
+            "share_ratio": None,
+            "started_on": day,
+            "ended_on": None,
+            "end_reason": "",
+        }
+
+    for pk, (registered, reps) in new_reps.items():
+        rows = open_rows.get(pk)
+        if rows is None:
+            first = person(
+                pk,
+                registered["legal_rep_name"],
+                registered["legal_rep_id_number"],
+                registered["established_on"],
+            )
+            started.append(first)
+            rows = [first]
+        for name, id_number, day in reps:
+            if any(row["id_number"] == id_number for row in rows):
+                continue  # the same person under a corrected name: no new term
+            for row in rows:
+                if row["ended_on"] is None:
+                    row["ended_on"], row["end_reason"] = max(day, row["started_on"]), "变更法定代表人"
+                    if "id" in row:
+                        ended.append(
+                            {"id": row["id"], "ended_on": row["ended_on"], "end_reason": row["end_reason"]}
+                        )
+            new = person(pk, name, id_number, day)
+            started.append(new)
+            rows = [new]
+    loader.update(EnterprisePerson, ended)
+    loader.insert(EnterprisePerson, started)
 
 
 # --- Seeders --------------------------------------------------------------------------------------------

@@ -23,7 +23,10 @@ downloaded (from the case, its transition log and deficiencies, as notice_issue 
 Cases and register tell one story: an approved 设立/注销/迁出 takes the register's own event of its
 decision day where there is one; otherwise the register is told through the enterprises demo writer
 (`add_enterprises` for 设立/迁入, `close_enterprises` for 注销/迁出 of an active enterprise), as the case
-services' effects would have done.
+services' effects would have done. An approved 变更 of the year changes its enterprise on the decision
+(`apply_changes`: the values, the derived columns, a history row by the approver, former names, the legal
+representative's person-roles), and later cases name the enterprise as it then is (its name on the day).
+The previous year's sample carries no requested changes, so its 变更 cases change nothing.
 
 Generation draws only from ctx.rng("registration.year") (same seed, same year); the rows are written with
 COPY on PostgreSQL and executemany on SQLite (raw inserts: model instances would take minutes here). No
@@ -208,6 +211,15 @@ CONTACT_RESULTS = {
     CaseState.WITHDRAWN: ("已了解撤回原因，申请人暂缓办理", "已指导申请人重新提交申请"),
 }
 OUTCOMES = ("申请人已知悉并按要求办理", "已重新提交申请", "申请人暂不办理", "已指导完成网上申报")
+
+
+# Registered capital (yuan) a 变更 may ask for, as services.cases stores it (two decimals); a shop's is small.
+def _yuan(*ten_thousands: int) -> tuple[Decimal, ...]:
+    return tuple(Decimal(n * 10000).quantize(Decimal("0.01")) for n in ten_thousands)
+
+
+CAPITAL_AMOUNTS = _yuan(100, 200, 300, 500, 1000, 2000, 5000)
+SHOP_CAPITAL_AMOUNTS = _yuan(2, 5, 10, 20, 30, 50)
 MAIL_DOCUMENTS = ("登记申请书", "公司章程", "股东会决议", "营业执照正本、副本", "授权委托书", "清税证明")
 
 
@@ -335,6 +347,28 @@ class _RegisterEntry:
     legal_rep: tuple[str, str]
     entity_type: str = ""
     renamed_on: dt.date | None = None  # its last change of name
+    industry: str = ""
+    registered_capital: Decimal | None = None
+    changed_on: dt.date | None = None  # the decision day of the last 变更 of the year approved for it
+    former_names: list[tuple[dt.date, str]] = field(default_factory=list)  # (last day used, name), by day
+
+    def name_on(self, day: dt.date) -> str:
+        """The name it held at the end of `day` (a name is used until the end of its last day)."""
+        for until, name in self.former_names:
+            if until > day:
+                return name
+        return self.name
+
+    def rename(self, day: dt.date, new: str) -> None:
+        """Take `new` from the day after `day` until the next rename the register holds, if any."""
+        at = next((i for i, (until, _name) in enumerate(self.former_names) if until > day), None)
+        if at is None:
+            self.former_names.append((day, self.name))
+            self.name = new
+        else:
+            until, old = self.former_names[at]
+            self.former_names[at : at + 1] = [(day, old), (until, new)]
+        self.renamed_on = max(self.renamed_on or day, day)
 
 
 OFFICE_START = 9 * 60
@@ -376,6 +410,7 @@ class RegistrationYear:
         # Register effects of approved cases the generated register has no event for (_enter_effects).
         self.openings: list[tuple[_DemoCase, Any]] = []
         self.closings: list[tuple[int, str, dt.date]] = []
+        self.changes: list[_DemoCase] = []  # approved 变更 cases of register entries (_apply_changes)
         self.licence_fields = case_rules.LICENCE_CONTENT_FIELDS
         self.new_types = case_rules.NEW_ENTERPRISE_TYPES
         self.approval_notice = case_rules.APPROVAL_NOTICE
@@ -448,16 +483,32 @@ class RegistrationYear:
                 "legal_rep_name",
                 "legal_rep_id_number",
                 "entity_type",
+                "industry",
+                "registered_capital",
             )
         )
-        renamed: dict[int, dt.date] = {}
-        former_names = EnterpriseFormerName.objects.filter(enterprise__authority=self.authority)
-        for pk, until in former_names.values_list("enterprise_id", "used_until"):
-            if until and (pk not in renamed or until > renamed[pk]):
-                renamed[pk] = until
+        former: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
+        former_names = EnterpriseFormerName.objects.filter(
+            enterprise__authority=self.authority, used_until__isnull=False
+        )
+        for pk, until, name in former_names.values_list("enterprise_id", "used_until", "name"):
+            former[pk].append((until, name))
         self.register = [
-            _RegisterEntry(pk, uscc, name, status, changed, established, (rep, rep_id), kind, renamed.get(pk))
-            for pk, uscc, name, status, changed, established, rep, rep_id, kind in rows
+            _RegisterEntry(
+                pk,
+                uscc,
+                name,
+                status,
+                changed,
+                established,
+                (rep, rep_id),
+                kind,
+                max(former[pk])[0] if pk in former else None,
+                industry=industry,
+                registered_capital=capital,
+                former_names=sorted(former.get(pk, ())),
+            )
+            for pk, uscc, name, status, changed, established, rep, rep_id, kind, industry, capital in rows
         ]
         self.register.sort(key=lambda e: (e.established_on, e.pk))
         self.established_dates = [e.established_on for e in self.register]
@@ -505,9 +556,9 @@ class RegistrationYear:
         return name, id_number, phone
 
     def _closable_enterprise(self, day: dt.date, *, moving: bool) -> _RegisterEntry | None:
-        """An active register entry established at least a year before `day` and not renamed since: what a
-        注销 closes, or with `moving` what a 迁出 moves away (a company or firm; shops and branches close
-        instead)."""
+        """An active register entry established at least a year before `day` and neither renamed nor changed
+        by a case since: what a 注销 closes, or with `moving` what a 迁出 moves away (a company or firm; shops
+        and branches close instead)."""
         limit = bisect.bisect_left(self.established_dates, day - dt.timedelta(days=365))
         for _attempt in range(64):
             if limit == 0:
@@ -516,6 +567,7 @@ class RegistrationYear:
             if (
                 e.status == "active"
                 and (e.renamed_on is None or e.renamed_on < day)
+                and (e.changed_on is None or e.changed_on < day)
                 and (not moving or e.entity_type in MOVABLE_ENTITY_TYPES)
             ):
                 return e
@@ -748,7 +800,7 @@ class RegistrationYear:
         fake = self._fake(movable=c.case_type == CaseType.MIGRATION_IN)
         c.requested_changes = self._new_enterprise_changes(fake, c.case_type, day)
         if entry is not None:
-            c.enterprise_id, c.enterprise_name, c.uscc = entry.pk, entry.name, entry.uscc
+            c.enterprise_id, c.enterprise_name, c.uscc = entry.pk, entry.name_on(day), entry.uscc
             c.requested_changes["legal_rep_name"], c.requested_changes["legal_rep_id_number"] = (
                 entry.legal_rep
             )
@@ -774,14 +826,16 @@ class RegistrationYear:
             if c.case_type in self.new_types:
                 legal_rep = self._new_enterprise_party(c, entry, day)
             elif entry is not None:
-                c.enterprise_id, c.enterprise_name, c.uscc = entry.pk, entry.name, entry.uscc
+                c.enterprise_id, c.enterprise_name, c.uscc = entry.pk, entry.name_on(day), entry.uscc
                 legal_rep = entry.legal_rep
             else:
                 fake = self._fake()
                 c.enterprise_name, c.uscc = fake.name, fake.uscc
                 legal_rep = (fake.legal_rep_name, fake.legal_rep_id_number)
             if c.case_type == CaseType.CHANGE:
-                c.requested_changes = self._change(c.change_kind, day)
+                c.requested_changes = self._change(c.change_kind, day, entry)
+                if entry is not None and c.approved:
+                    self._changed(c, entry)
             elif c.case_type == CaseType.FILING:
                 c.requested_changes = {
                     "filing_items": "、".join(rng.sample(FILING_ITEMS, rng.choice((1, 1, 2))))
@@ -836,22 +890,79 @@ class RegistrationYear:
     def _fake_address(self) -> str:
         return self.people.enterprise().address
 
-    def _change(self, kind: str, day: dt.date) -> dict:
+    def _change(self, kind: str, day: dt.date, entry: _RegisterEntry | None) -> dict:
+        """requested_changes of a 变更 of `kind`, as services.cases stores them: values that differ from the
+        entry's (an entry without a registered capital changes its scope instead — a licence item too)."""
         rng = self.rng
+        if kind == "registered_capital" and entry is not None and entry.registered_capital is None:
+            kind = "business_scope"
         if kind == "address":
-            return {"address": self._fake_address()}
+            moved = self.people.enterprise()
+            return {"address": moved.address, "street": moved.street_id}
         if kind == "legal_rep_name":
             name, id_number, _phone = self._person(day)
             return {"legal_rep_name": name, "legal_rep_id_number": id_number}
         if kind == "business_scope":
             return {"business_scope": self.people.enterprise().business_scope}
         if kind == "registered_capital":
-            return {
-                "registered_capital": str(Decimal(rng.choice((100, 200, 300, 500, 1000, 2000, 5000))) * 10000)
-            }
+            held = entry.registered_capital if entry is not None else None
+            shop = entry is not None and entry.entity_type == EntityType.INDIVIDUAL_BUSINESS
+            amounts = [a for a in (SHOP_CAPITAL_AMOUNTS if shop else CAPITAL_AMOUNTS) if a != held]
+            return {"registered_capital": str(rng.choice(amounts))}
         if kind == "name":
-            return {"name": self.people.enterprise().name}
-        return {"industry": rng.choice("FGILM")}
+            return {"name": self._new_name(entry.entity_type if entry is not None else None)}
+        held = entry.industry if entry is not None else ""
+        return {"industry": rng.choice([s for s in "FGILM" if s != held])}
+
+    def _new_name(self, entity_type: str | None) -> str:
+        """A name no one holds, in the form of `entity_type` (a shop stays a shop, a company a company)."""
+        while True:
+            fake = self._fake()
+            if entity_type is None or fake.entity_type == entity_type:
+                return fake.name
+
+    def _changed(self, c: _DemoCase, entry: _RegisterEntry) -> None:
+        """Keep the entry as an approved 变更 leaves it, so cases received later name it as it then is (the
+        register itself is changed once the cases are numbered: _apply_changes)."""
+        changes = c.requested_changes
+        decided_on = self._local(c.decided_at).date()
+        entry.changed_on = decided_on
+        if "name" in changes:
+            entry.rename(decided_on, changes["name"])
+            c.enterprise_name = changes["name"]
+        if "legal_rep_id_number" in changes:
+            entry.legal_rep = (changes["legal_rep_name"], changes["legal_rep_id_number"])
+        if "industry" in changes:
+            entry.industry = changes["industry"]
+        if "registered_capital" in changes:
+            entry.registered_capital = Decimal(changes["registered_capital"])
+        self.changes.append(c)
+
+    def _apply_changes(self) -> None:
+        """Tell the register of the year's approved 变更 cases through the enterprises demo writer, with the
+        reason and approver services.cases records."""
+        from bizreg.enterprises.demo import RegisterChange, apply_changes
+
+        def values(changes: dict) -> dict:
+            out = {("street_id" if k == "street" else k): v for k, v in changes.items()}
+            if "registered_capital" in out:
+                out["registered_capital"] = Decimal(out["registered_capital"])
+            return out
+
+        apply_changes(
+            [
+                RegisterChange(
+                    enterprise_id=c.enterprise_id,
+                    at=c.decided_at,
+                    values=values(c.requested_changes),
+                    reason=f"变更登记（业务 {c.number}）",
+                    user_id=next(e.actor for e in c.events if e.action == "approve"),
+                )
+                for c in self.changes
+            ],
+            authority=self.authority,
+            rng=self.ctx.rng("registration.register_changes"),
+        )
 
     # -- numbers --
     def _number(self, cases: list[_DemoCase]) -> list[dict]:
@@ -929,7 +1040,7 @@ class RegistrationYear:
                 if entry is None:
                     c.enterprise_name, c.applicant = "广州市南沙区某企业", self._person(day)
                     continue
-                c.enterprise_id, c.enterprise_name, c.uscc = entry.pk, entry.name, entry.uscc
+                c.enterprise_id, c.enterprise_name, c.uscc = entry.pk, entry.name_on(day), entry.uscc
                 legal_rep = entry.legal_rep
             c.applicant = (*legal_rep, "1" + rng.choice("35789") + f"{rng.randrange(10**9):09d}")
         return cases
@@ -1239,8 +1350,10 @@ class RegistrationYear:
             used.append(row)
             return row
 
-        for c in printed:
+        for c, after in itertools.zip_longest(printed, printed[1:]):
             at = c.licensed_at
+            # A spoiled sheet is reprinted at once, before the next licence takes its blank.
+            next_print = after.licensed_at if after is not None else at + dt.timedelta(hours=1)
             if rng.random() < BLANK_VOID_RATE:
                 take(
                     status=LicenceSheet.Status.VOIDED,
@@ -1250,14 +1363,15 @@ class RegistrationYear:
                 )
             sheet = take(status=LicenceSheet.Status.PRINTED, case_id=c.pk, used_at=at, used_by_id=c.clerk)
             while rng.random() < SPOIL_RATE:
+                room = next_print - sheet["used_at"]
                 sheet["status"] = LicenceSheet.Status.SPOILED
-                sheet["retired_at"] = sheet["used_at"] + dt.timedelta(minutes=1)
+                sheet["retired_at"] = sheet["used_at"] + min(dt.timedelta(minutes=1), room / 4)
                 sheet["retired_by_id"] = c.clerk
                 sheet["reason"] = rng.choice(spoil_reasons)
                 replacement = take(
                     status=LicenceSheet.Status.PRINTED,
                     case_id=c.pk,
-                    used_at=sheet["used_at"] + dt.timedelta(minutes=2),
+                    used_at=sheet["used_at"] + min(dt.timedelta(minutes=2), room / 2),
                     used_by_id=c.clerk,
                 )
                 sheet["replaced_by_index"] = len(used) - 1
@@ -1512,7 +1626,7 @@ class RegistrationYear:
                 c = rng.choice(cases_by_day[day])
                 case_id, enterprise_id, name = c.pk, c.enterprise_id, c.enterprise_name
             elif r < 0.8 and (entry := self._active_enterprise(day)) is not None:
-                enterprise_id, name = entry.pk, entry.name
+                enterprise_id, name = entry.pk, entry.name_on(day)
             else:
                 name = rng.choice(new_names)
             minutes = int(rng.triangular(3, 40, 10)) if guidance else int(rng.triangular(2, 20, 6))
@@ -1552,6 +1666,7 @@ class RegistrationYear:
         self._assign_parties(cases)
         self._enter_effects()
         self._day_counters = self._number(previous) + self._number(cases)
+        self._apply_changes()
         log(f"生成登记业务 {len(cases):,} 件（另有上年已办结样本 {len(previous):,} 件）")
         self._write_cases(previous + cases)
         self._day_counters = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections import Counter
 from io import StringIO
@@ -196,7 +197,9 @@ def test_status_history_and_former_names(seeded):
     history = {}
     for row in HistoricalEnterprise.objects.order_by("history_date", "history_id"):
         history.setdefault(row.id, []).append(row)
-    former = {f.enterprise_id: f for f in EnterpriseFormerName.objects.all()}
+    former: dict[int, list] = {}
+    for name in EnterpriseFormerName.objects.order_by("used_until"):
+        former.setdefault(name.enterprise_id, []).append(name)
     assert former, "some enterprises have a former name"
     for e in Enterprise.objects.all():
         rows = history[e.id]
@@ -213,13 +216,25 @@ def test_status_history_and_former_names(seeded):
         if e.status != EnterpriseStatus.ACTIVE:
             assert final.history_type == "~"
             assert final.history_date.astimezone(TZ).date() == e.status_changed_on
+        # Besides its registration, its status change and its renames, an entry's history holds the 变更
+        # cases the registration demo approved, each its own row.
+        by_cases = [r for r in rows[1:] if r.history_change_reason.startswith("变更登记（业务 ")]
         if e.id in former:
-            assert created.name == former[e.id].name != e.name
+            names = former[e.id]
+            assert created.name == names[0].name != e.name
             assert created.name_initials == name_initials(created.name)
-            assert former[e.id].used_until is not None
-            assert former[e.id].history.count() == 1
+            for name in names:
+                assert name.used_until is not None
+                assert name.history.count() == 1
+            # Each former name is a name a history row gave up, used until that row's day.
+            gave_up = [
+                (prev.name, r.history_date.astimezone(TZ).date())
+                for prev, r in itertools.pairwise(rows)
+                if r.name != prev.name
+            ]
+            assert [(n.name, n.used_until) for n in names] == gave_up
         elif e.status == EnterpriseStatus.ACTIVE:
-            assert len(rows) == 1
+            assert len(rows) == 1 + len(by_cases)
 
 
 def test_demo_locks_and_uscc_exceptions(seeded):
@@ -237,7 +252,7 @@ def test_demo_locks_and_uscc_exceptions(seeded):
         assert exception.failed_check == "uscc_check_digit"
         enterprise = Enterprise.objects.get(uscc=exception.uscc)
         assert enterprise.uscc_is_exception
-        assert enterprise.history.get().history_change_reason == "设立登记"
+        assert enterprise.history.get(history_type="+").history_change_reason == "设立登记"
 
 
 def test_demo_users_per_role_with_password_shown_once(seeded):

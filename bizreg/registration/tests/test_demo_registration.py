@@ -325,7 +325,8 @@ def test_every_approved_case_of_the_year_is_in_the_register(authority):
         assert case.enterprise_id is not None, case.number
         enterprise = Enterprise.objects.get(pk=case.enterprise_id)
         decided_on = timezone.localtime(case.decided_at).date()
-        assert (enterprise.uscc, enterprise.name) == (case.uscc, case.enterprise_name), case.number
+        assert enterprise.uscc == case.uscc, case.number
+        assert _name_on(enterprise, decided_on) == case.enterprise_name, case.number
         if case.case_type == CaseType.ESTABLISHMENT:
             assert enterprise.established_on == decided_on, case.number
         elif case.case_type == CaseType.MIGRATION_IN:
@@ -341,3 +342,75 @@ def test_every_approved_case_of_the_year_is_in_the_register(authority):
         seen[case.case_type] += 1
     assert seen[CaseType.MIGRATION_IN] and seen[CaseType.MIGRATION_OUT] and seen[CaseType.DEREGISTRATION]
     assert approved.filter(received_at__year=YEAR - 1).exists()
+
+
+def _name_on(enterprise, day: dt.date) -> str:
+    """The name an entry held at the end of `day`: the first name it gave up after that day (a former name
+    is used until the end of its last day), else its present one."""
+    given_up = enterprise.former_names.filter(used_until__gt=day).order_by("used_until").first()
+    return given_up.name if given_up is not None else enterprise.name
+
+
+def test_every_approved_change_of_the_year_is_in_the_register(authority):
+    """An approved 变更 of the year changed its enterprise as services.cases would have on the decision: a
+    '~' history row at the approval, by the approver, with the case's reason, carries the requested values
+    (the derived columns recomputed); the entry keeps the last value of each field; a new name is kept as a
+    former name; a new legal representative's person-role starts that day as the old one's ends."""
+    from decimal import Decimal
+
+    from bizreg.enterprises.demo import ftz_rule_views
+    from bizreg.enterprises.models import Enterprise, EnterprisePerson, PersonRole
+    from bizreg.enterprises.rules import address_key, name_initials
+    from bizreg.enterprises.services import ftz_state
+
+    approvals = {
+        log.case_id: log
+        for log in CaseTransitionLog.objects.filter(
+            case__authority=authority, case__case_type=CaseType.CHANGE, action="approve"
+        )
+    }
+    changes = list(
+        RegistrationCase.objects.filter(pk__in=list(approvals), received_at__year=YEAR)
+        .exclude(enterprise=None)
+        .order_by("decided_at")
+    )
+    assert len(changes) > 100
+    history = Enterprise.history.model.objects
+    rules = ftz_rule_views(authority=authority)
+    last: dict[tuple[int, str], tuple[object, dt.datetime]] = {}
+    kinds = Counter()
+    for case in changes:
+        row = history.get(id=case.enterprise_id, history_date=case.decided_at)
+        assert row.history_type == "~"
+        assert row.history_change_reason == f"变更登记（业务 {case.number}）"
+        assert row.history_user_id == approvals[case.pk].actor_id
+        for key, value in case.requested_changes.items():
+            field = "street_id" if key == "street" else key
+            wanted = Decimal(value) if key == "registered_capital" else value
+            assert getattr(row, field) == wanted, (case.number, key)
+            last[(case.enterprise_id, field)] = (wanted, case.decided_at)
+            kinds[key] += 1
+        assert row.name_initials == name_initials(row.name)
+        assert row.address_key == address_key(row.address)
+        assert (row.in_ftz, row.ftz_area, row.ftz_rule_id) == ftz_state(
+            row.address, row.street_id, row.ftz_override, rules
+        )
+        decided_on = timezone.localtime(case.decided_at).date()
+        enterprise = Enterprise.objects.get(pk=case.enterprise_id)
+        if "name" in case.requested_changes:
+            assert case.enterprise_name == case.requested_changes["name"]
+            assert _name_on(enterprise, decided_on) == case.enterprise_name, case.number
+        if "legal_rep_id_number" in case.requested_changes:
+            reps = EnterprisePerson.objects.filter(enterprise=enterprise, role=PersonRole.LEGAL_REP)
+            started = reps.get(id_number=case.requested_changes["legal_rep_id_number"], started_on=decided_on)
+            assert started.name == case.requested_changes["legal_rep_name"]
+            assert reps.filter(ended_on=decided_on, end_reason="变更法定代表人").exists(), case.number
+    assert set(kinds) >= {"name", "address", "street", "legal_rep_name", "business_scope", "industry"}
+    # The entry and every later history row (its status change, say) carry the last change of each field
+    # (a name may still change again by the register's own renames).
+    for (pk, field), (value, at) in last.items():
+        if field == "name":
+            continue
+        assert getattr(Enterprise.objects.get(pk=pk), field) == value, (pk, field)
+        later = history.filter(id=pk, history_date__gte=at).values_list(field, flat=True)
+        assert set(later) == {value}, (pk, field)
