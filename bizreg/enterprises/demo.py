@@ -47,6 +47,7 @@ from bizreg.enterprises.models import (
     UsccException,
 )
 from bizreg.enterprises.rules import FtzRuleView, address_key, match_ftz_rule, name_initials
+from bizreg.enterprises.services import RegisterLookups, clean_enterprise_data
 
 NANSHA = "440115"
 ENTERPRISES_AT_SCALE_1 = 62_000
@@ -593,27 +594,33 @@ class EnterpriseGenerator:
         return EnterpriseStatus.ACTIVE, None
 
     # -- one enterprise --
+    def _trade_and_street(self, entity_type: str) -> tuple[str, str]:
+        """The industry and street code of a new enterprise of `entity_type`."""
+        rng = self.rng
+        if entity_type == EntityType.INDIVIDUAL_BUSINESS:
+            return self.shop_industries.pick(rng), self.shop_streets.pick(rng)
+        if entity_type == EntityType.COOPERATIVE:
+            return "A", rng.choice(("440115100", "440115103", "440115104", "440115105"))
+        if entity_type == EntityType.BRANCH:
+            industry = self.branch_industries.pick(rng)
+        elif entity_type == EntityType.FOREIGN_INVESTED:
+            industry = self.foreign_industries.pick(rng)
+        elif entity_type == EntityType.SOLE_PROPRIETORSHIP:
+            industry = rng.choice(SOLE_PROP_WORDS)[0]
+        elif entity_type == EntityType.PARTNERSHIP:
+            industry = rng.choice(PARTNERSHIP_WORDS)[0]
+        else:
+            industry = self.company_industries.pick(rng)
+        return industry, self.company_streets.pick(rng)
+
+    def name_of(self, entity_type: str) -> str:
+        """A new name in the form of `entity_type` (what a 变更 of name asks for)."""
+        return self._name(entity_type, *self._trade_and_street(entity_type))
+
     def enterprise(self) -> DemoEnterprise:
         rng = self.rng
         entity_type = self.entity_types.pick(rng)
-        if entity_type == EntityType.INDIVIDUAL_BUSINESS:
-            industry = self.shop_industries.pick(rng)
-            street_code = self.shop_streets.pick(rng)
-        elif entity_type == EntityType.COOPERATIVE:
-            industry = "A"
-            street_code = rng.choice(("440115100", "440115103", "440115104", "440115105"))
-        else:
-            if entity_type == EntityType.BRANCH:
-                industry = self.branch_industries.pick(rng)
-            elif entity_type == EntityType.FOREIGN_INVESTED:
-                industry = self.foreign_industries.pick(rng)
-            elif entity_type == EntityType.SOLE_PROPRIETORSHIP:
-                industry = rng.choice(SOLE_PROP_WORDS)[0]
-            elif entity_type == EntityType.PARTNERSHIP:
-                industry = rng.choice(PARTNERSHIP_WORDS)[0]
-            else:
-                industry = self.company_industries.pick(rng)
-            street_code = self.company_streets.pick(rng)
+        industry, street_code = self._trade_and_street(entity_type)
         category = {EntityType.INDIVIDUAL_BUSINESS: "2", EntityType.COOPERATIVE: "3"}.get(entity_type, "1")
         established = self._established()
         name = self._name(entity_type, industry, street_code)
@@ -902,7 +909,7 @@ def close_enterprises(changes: Sequence[tuple[int, str, dt.date]], *, authority_
 
 @dataclass(frozen=True, slots=True)
 class RegisterChange:
-    """Register fields (Enterprise attnames) a demo 变更 case changed when it was approved."""
+    """The fields a demo 变更 case changed when it was approved, keyed as enterprise_update takes them."""
 
     enterprise_id: int
     at: dt.datetime
@@ -915,23 +922,16 @@ class RegisterChange:
 _KEPT_COLUMNS = frozenset({"id", "created_at", "updated_at"})
 
 
-def _derived(state: dict, values: dict, ftz_rules: Sequence[FtzRuleView]) -> dict:
-    """`values` with the columns enterprises.services derives from them, less what `state` already holds."""
-    from bizreg.enterprises.services import ftz_state
-
-    out = dict(values)
-    if "name" in out:
-        out["name_initials"] = name_initials(out["name"])
-    if "address" in out:
-        out["address_key"] = address_key(out["address"])
-    address, street_id = out.get("address", state["address"]), out.get("street_id", state["street_id"])
-    out["in_ftz"], out["ftz_area"], out["ftz_rule_id"] = ftz_state(
-        address, street_id, state["ftz_override"], ftz_rules
-    )
-    return {k: v for k, v in out.items() if state[k] != v}
+def _derived(state: dict, values: dict, lookups: RegisterLookups) -> dict:
+    """`values` cleaned by the register's own rules (derived columns included: name initials, address key,
+    FTZ tag), less what `state` already holds."""
+    cleaned = clean_enterprise_data(values, lookups=lookups, actor=None, instance=Enterprise(**state))
+    return {k: v for k, v in cleaned.values.items() if state[k] != v}
 
 
-def _replayed(history: list[dict], changes: Sequence[RegisterChange], ftz_rules, data: list[str]):
+def _replayed(
+    history: list[dict], changes: Sequence[RegisterChange], lookups: RegisterLookups, data: list[str]
+):
     """The entry's history rows with `changes` put in at their moments: each stored row keeps its own event
     (what it changed against the row before) on top of the changes dated earlier. Returns the rows (new ones
     without history_id), the final state, the names given up (name, last day) and the legal
@@ -953,7 +953,7 @@ def _replayed(history: list[dict], changes: Sequence[RegisterChange], ftz_rules,
         elif state is None:
             continue  # nothing to change before the entry exists
         else:
-            delta = _derived(state, item.values, ftz_rules)
+            delta = _derived(state, item.values, lookups)
             if not delta:
                 continue
             row = {
@@ -987,7 +987,7 @@ def apply_changes(changes: Sequence[RegisterChange], *, authority: Authority, rn
     for change in changes:
         by_enterprise.setdefault(change.enterprise_id, []).append(change)
     data = [f.attname for f in Enterprise._meta.concrete_fields if f.attname not in _KEPT_COLUMNS]
-    ftz_rules = ftz_rule_views(authority=authority)
+    lookups = RegisterLookups.load(authority)
     street_ids = dict(Street.objects.filter(division_code=authority.division_code).values_list("code", "id"))
     contacts = PersonRoleGenerator(
         rng=rng, year=timezone.localdate().year, division_code=authority.division_code, street_ids=street_ids
@@ -1010,7 +1010,7 @@ def apply_changes(changes: Sequence[RegisterChange], *, authority: Authority, rn
         for pk in batch:
             if pk not in current or pk not in stored:
                 continue
-            rows, state, names, reps = _replayed(stored[pk], by_enterprise[pk], ftz_rules, data)
+            rows, state, names, reps = _replayed(stored[pk], by_enterprise[pk], lookups, data)
             if len(rows) == len(stored[pk]):
                 continue  # every change was already there
             applied += len(rows) - len(stored[pk])

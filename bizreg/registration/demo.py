@@ -916,10 +916,13 @@ class RegistrationYear:
 
     def _new_name(self, entity_type: str | None) -> str:
         """A name no one holds, in the form of `entity_type` (a shop stays a shop, a company a company)."""
-        while True:
-            fake = self._fake()
-            if entity_type is None or fake.entity_type == entity_type:
-                return fake.name
+        if entity_type is None:
+            return self._fake().name
+        name = self.people.name_of(entity_type)
+        while name in self.taken_names:
+            name = self.people.name_of(entity_type)
+        self.taken_names.add(name)
+        return name
 
     def _changed(self, c: _DemoCase, entry: _RegisterEntry) -> None:
         """Keep the entry as an approved 变更 leaves it, so cases received later name it as it then is (the
@@ -943,18 +946,12 @@ class RegistrationYear:
         reason and approver services.cases records."""
         from bizreg.enterprises.demo import RegisterChange, apply_changes
 
-        def values(changes: dict) -> dict:
-            out = {("street_id" if k == "street" else k): v for k, v in changes.items()}
-            if "registered_capital" in out:
-                out["registered_capital"] = Decimal(out["registered_capital"])
-            return out
-
         apply_changes(
             [
                 RegisterChange(
                     enterprise_id=c.enterprise_id,
                     at=c.decided_at,
-                    values=values(c.requested_changes),
+                    values=c.requested_changes,
                     reason=f"变更登记（业务 {c.number}）",
                     user_id=next(e.actor for e in c.events if e.action == "approve"),
                 )
