@@ -136,7 +136,11 @@ class ArchiveFile(AuthorityScopedModel):
         verbose_name = "企业档案"
         verbose_name_plural = "企业档案"
         ordering = ["-year", "archival_code"]
-        indexes = [models.Index(fields=["authority", "status"], name="archive_auth_status")]
+        indexes = [
+            models.Index(fields=["authority", "status"], name="archive_auth_status"),
+            # The archive list's order, so a page is read from the index instead of sorting the register.
+            models.Index(fields=["authority", "-year", "archival_code"], name="archive_auth_year_code"),
+        ]
         permissions = [
             ("shelve_archive", "上架、调整库位"),
             ("move_archive", "迁出/迁入档案、合并档案"),

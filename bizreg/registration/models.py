@@ -358,7 +358,10 @@ class Notice(AuthorityScopedModel):
         verbose_name_plural = "文书"
         ordering = ["-issued_at"]
         # docs: the staff's notice list (newest first, by kind)
-        indexes = [models.Index(fields=["authority", "kind", "-issued_at"], name="notice_auth_kind_issued")]
+        indexes = [
+            models.Index(fields=["authority", "kind", "-issued_at"], name="notice_auth_kind_issued"),
+            models.Index(fields=["authority", "-issued_at", "-id"], name="notice_auth_issued"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"

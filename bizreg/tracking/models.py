@@ -173,6 +173,20 @@ class VisitState(models.TextChoices):
     SUBMITTED = "submitted", "已提交"
 
 
+class MoveOutReason(models.TextChoices):
+    """Why an enterprise moves out, as learnt at the visit (the analysis groups by it)."""
+
+    COST = "cost", "经营成本（租金、人力）"
+    PREMISES = "premises", "经营场地不足或不合适"
+    POLICY = "policy", "外地政策吸引"
+    MARKET = "market", "贴近市场/客户"
+    GROUP = "group", "集团统一布局"
+    SERVICE = "service", "政务服务/营商环境"
+    TALENT = "talent", "人才招聘困难"
+    OTHER = "other", "其他"
+    UNKNOWN = "unknown", "未知"
+
+
 class Visit(AuthorityScopedModel):
     number = models.CharField("走访编号", max_length=30)
     plan = models.ForeignKey(
@@ -199,7 +213,9 @@ class Visit(AuthorityScopedModel):
     # {question code: answer} in the question's type (int, str "12.50" for decimals, bool, list, ISO date).
     answers = models.JSONField("问卷答案", default=dict, blank=True)
     findings = models.TextField("走访发现", blank=True)
-    move_out_reason = models.CharField("拟迁出原因", max_length=20, blank=True)
+    move_out_reason = models.CharField(
+        "拟迁出原因", max_length=20, blank=True, choices=MoveOutReason.choices
+    )
     state = models.CharField(
         "状态", max_length=10, choices=VisitState.choices, default=VisitState.DRAFT, db_index=True
     )
@@ -217,20 +233,6 @@ class Visit(AuthorityScopedModel):
 
     def __str__(self) -> str:
         return self.number
-
-
-class MoveOutReason(models.TextChoices):
-    """Why an enterprise moves out, as learnt at the visit (the analysis groups by it)."""
-
-    COST = "cost", "经营成本（租金、人力）"
-    PREMISES = "premises", "经营场地不足或不合适"
-    POLICY = "policy", "外地政策吸引"
-    MARKET = "market", "贴近市场/客户"
-    GROUP = "group", "集团统一布局"
-    SERVICE = "service", "政务服务/营商环境"
-    TALENT = "talent", "人才招聘困难"
-    OTHER = "other", "其他"
-    UNKNOWN = "unknown", "未知"
 
 
 # --- departments and appeals -------------------------------------------------------------------------

@@ -98,10 +98,11 @@ def batch_pages(*, batch: DigitizationBatch, show: str = "", page: Any = None) -
     elif show == "unbound":
         queryset = queryset.filter(item=None)
     elif show == "errors":
+        # The checks are a JSON list whose lookups differ between SQLite and PostgreSQL: read them here.
         ids = [
-            p.pk
-            for p in queryset.only("pk", "auto_checks")
-            if any(c.get("severity") == "error" for c in p.auto_checks)
+            pk
+            for pk, checks in batch.pages.values_list("pk", "auto_checks")
+            if any(c.get("severity") == "error" for c in checks)
         ]
         queryset = queryset.filter(pk__in=ids)
     return Paginator(queryset, PAGES_PAGE_SIZE).get_page(page)

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from bizreg.archives.models import (
@@ -93,7 +94,16 @@ def archive_search(*, user, filters: Mapping[str, Any]) -> QuerySet[ArchiveFile]
         qs = qs.filter(Q(status=ArchiveStatus.MOVED_OUT) | ~Q(moved_in_from=""))
     elif moved == "merged":
         qs = qs.filter(merged_into__isnull=False)
-    return qs.annotate(item_count=Count("items")).order_by("-year", "archival_code")
+    # A count per listed archive, not a GROUP BY over the whole register: the page walks the
+    # (authority, year, archival code) index and counts the items of its own rows only.
+    item_count = (
+        ArchiveItem.objects.filter(archive=OuterRef("pk"))
+        .order_by()
+        .values("archive")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return qs.annotate(item_count=Coalesce(Subquery(item_count), 0)).order_by("-year", "archival_code")
 
 
 def archive_page(*, user, filters: Mapping[str, Any], page: Any = None) -> Page:

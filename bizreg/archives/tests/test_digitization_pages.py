@@ -126,3 +126,38 @@ def test_processing_progress_qa_and_import_through_the_pages(
     assert "质检通过，正在生成可检索 PDF 入库" in body(response)
     done = checker.get(reverse("archives:batch_detail", args=[batch.pk]))
     assert 'data-testid="batch-done"' in body(done)
+
+
+def test_batch_page_filters_list_the_pages_they_name(client_for, digitizer, archive):
+    batch = digitization.batch_create(authority=archive.authority, actor=digitizer)
+    names = ["error", "warning", "blank", "sampled-rejected", "bound"]
+    digitization.batch_add_scans(
+        batch=batch,
+        actor=digitizer,
+        files=[(f"{name}.jpg", _jpeg(archive, seed)) for seed, name in enumerate(names, start=11)],
+    )
+    pages = {p.original_name.removesuffix(".jpg"): p for p in batch.pages.all()}
+    item = archive.items.order_by("item_number").first()
+    # What the processing job and QA would have stored for each page.
+    error = {"code": "dpi_low", "message": "扫描分辨率 150 dpi 低于 200 dpi 的最低要求。", "severity": "error"}
+    warning = {"code": "skew", "message": "残余倾斜较大。", "severity": "warning"}
+    batch.pages.filter(pk=pages["error"].pk).update(auto_checks=[warning, error])
+    batch.pages.filter(pk=pages["warning"].pk).update(auto_checks=[warning])
+    batch.pages.filter(pk=pages["blank"].pk).update(is_blank=True)
+    batch.pages.filter(pk=pages["sampled-rejected"].pk).update(qa_sampled=True, qa_status="rejected")
+    batch.pages.exclude(pk=pages["bound"].pk).update(item=None)
+    batch.pages.filter(pk=pages["bound"].pk).update(item=item)
+    expected = {
+        "": set(names),
+        "errors": {"error"},
+        "sampled": {"sampled-rejected"},
+        "rejected": {"sampled-rejected"},
+        "blank": {"blank"},
+        "unbound": set(names) - {"bound"},
+    }
+    operator = client_for(digitizer)
+    for show, wanted in expected.items():
+        response = operator.get(reverse("archives:batch_detail", args=[batch.pk]), {"show": show})
+        assert response.status_code == 200, show
+        listed = {p.original_name.removesuffix(".jpg") for p in response.context["pages"]}
+        assert listed == wanted, show

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from bizreg.tracking.models import Appeal, PlanReason, PlanState, Visit, VisitState
+from bizreg.tracking.models import Appeal, MoveOutReason, PlanReason, PlanState, Visit, VisitState
 from bizreg.tracking.services import visits as services
 from bizreg.tracking.tests.fixtures_visits import *  # noqa: F403
 from bizreg.tracking.tests.fixtures_visits import COMPLETE_ANSWERS, make_plan
@@ -207,7 +207,14 @@ def test_detail_shows_answers_with_question_text_and_the_appeals(
 
 
 def test_visit_list_filters_and_export(client_for, authority, enterprise, officer, other_officer, manager):
-    mine = _visit(authority, enterprise, officer, contact_name="陈大文", contact_phone="13800138000")
+    mine = _visit(
+        authority,
+        enterprise,
+        officer,
+        contact_name="陈大文",
+        contact_phone="13800138000",
+        move_out_reason=MoveOutReason.COST,
+    )
     _visit(authority, enterprise, other_officer, method="phone")
     client = client_for(officer)
 
@@ -231,3 +238,6 @@ def test_visit_list_filters_and_export(client_for, authority, enterprise, office
     header, row = list(sheet.iter_rows(values_only=True))[:2]
     assert header[0] == "走访编号" and row[0] == mine.number
     assert row[6] == "陈*文" and row[7] == "138****8000"
+    assert header[10] == "拟迁出原因" and row[10] == "经营成本（租金、人力）"
+    detail = client.get(reverse("tracking:visit_detail", args=[mine.pk])).content.decode()
+    assert 'data-testid="move-out-reason">经营成本（租金、人力）<' in detail
