@@ -213,9 +213,7 @@ class Visit(AuthorityScopedModel):
     # {question code: answer} in the question's type (int, str "12.50" for decimals, bool, list, ISO date).
     answers = models.JSONField("问卷答案", default=dict, blank=True)
     findings = models.TextField("走访发现", blank=True)
-    move_out_reason = models.CharField(
-        "拟迁出原因", max_length=20, blank=True, choices=MoveOutReason.choices
-    )
+    move_out_reason = models.CharField("拟迁出原因", max_length=20, blank=True, choices=MoveOutReason.choices)
     state = models.CharField(
         "状态", max_length=10, choices=VisitState.choices, default=VisitState.DRAFT, db_index=True
     )

@@ -139,7 +139,7 @@ def test_batch_page_filters_list_the_pages_they_name(client_for, digitizer, arch
     pages = {p.original_name.removesuffix(".jpg"): p for p in batch.pages.all()}
     item = archive.items.order_by("item_number").first()
     # What the processing job and QA would have stored for each page.
-    error = {"code": "dpi_low", "message": "扫描分辨率 150 dpi 低于 200 dpi 的最低要求。", "severity": "error"}
+    error = {"code": "dpi_low", "message": "扫描分辨率低于 200 dpi 的最低要求。", "severity": "error"}
     warning = {"code": "skew", "message": "残余倾斜较大。", "severity": "warning"}
     batch.pages.filter(pk=pages["error"].pk).update(auto_checks=[warning, error])
     batch.pages.filter(pk=pages["warning"].pk).update(auto_checks=[warning])
