@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from bizreg.core.dates import on_local_days
 from bizreg.core.models import AccessLog, BackgroundJob
 from bizreg.core.scoping import authority_ids_for, scope_to_user
 
@@ -183,10 +184,7 @@ def access_log_page(*, user, filters: dict, page: str | int | None = None) -> Pa
     if filters.get("object"):
         term = filters["object"]
         qs = qs.filter(Q(object_label__icontains=term) | Q(object_id=term))
-    if filters.get("date_from"):
-        qs = qs.filter(occurred_at__date__gte=filters["date_from"])
-    if filters.get("date_to"):
-        qs = qs.filter(occurred_at__date__lte=filters["date_to"])
+    qs = qs.filter(on_local_days("occurred_at", filters.get("date_from"), filters.get("date_to")))
     return Paginator(qs.order_by("-occurred_at", "-id"), ACCESS_LOG_PAGE_SIZE).get_page(page)
 
 

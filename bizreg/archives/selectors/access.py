@@ -28,6 +28,7 @@ from bizreg.archives.models import (
     FixityRun,
     OpenStatus,
 )
+from bizreg.core.dates import on_local_days
 from bizreg.core.identifiers import normalize_uscc
 from bizreg.core.masking import mask_id_number, mask_person_name, mask_phone
 from bizreg.core.scoping import authority_ids_for, scope_to_user
@@ -245,10 +246,9 @@ def access_search(*, user, filters: Mapping[str, Any]) -> QuerySet[AccessRequest
         queryset = queryset.filter(full_file=True)
     if filters.get("overdue"):
         queryset = queryset.filter(state__in=OPEN_STATES, due_at__lt=timezone.now())
-    if filters.get("submitted_from"):
-        queryset = queryset.filter(submitted_at__date__gte=filters["submitted_from"])
-    if filters.get("submitted_to"):
-        queryset = queryset.filter(submitted_at__date__lte=filters["submitted_to"])
+    queryset = queryset.filter(
+        on_local_days("submitted_at", filters.get("submitted_from"), filters.get("submitted_to"))
+    )
     if filters.get("q"):
         text = filters["q"].strip()
         queryset = queryset.filter(

@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from bizreg.archives.models import DigitizationBatch, ScanPage
+from bizreg.core.dates import on_local_days
 from bizreg.core.scoping import scope_to_user
 
 PAGE_SIZE = 25
@@ -42,10 +43,9 @@ def batch_search(*, user, filters: Mapping[str, Any]) -> QuerySet[DigitizationBa
     if filters.get("q"):
         text = filters["q"].strip()
         queryset = queryset.filter(Q(number__icontains=text) | Q(transfer__number__icontains=text))
-    if filters.get("created_from"):
-        queryset = queryset.filter(created_at__date__gte=filters["created_from"])
-    if filters.get("created_to"):
-        queryset = queryset.filter(created_at__date__lte=filters["created_to"])
+    queryset = queryset.filter(
+        on_local_days("created_at", filters.get("created_from"), filters.get("created_to"))
+    )
     return queryset.order_by("-created_at")
 
 

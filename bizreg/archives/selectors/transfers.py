@@ -16,6 +16,7 @@ from bizreg.archives import workflows
 from bizreg.archives.models import TransferEntry, TransferList
 from bizreg.archives.services.transfers import BORN_DIGITAL_CHANNELS, transfer_candidates
 from bizreg.core import pdf
+from bizreg.core.dates import on_local_days
 from bizreg.core.scoping import authority_ids_for, scope_to_user
 from bizreg.core.statemachine import Transition
 
@@ -46,10 +47,7 @@ def transfer_search(*, user, filters: Mapping[str, Any]) -> QuerySet[TransferLis
     qs = transfers_visible_to(user).select_related("created_by").annotate(entry_count=Count("entries"))
     if filters.get("state"):
         qs = qs.filter(state=filters["state"])
-    if filters.get("date_from"):
-        qs = qs.filter(created_at__date__gte=filters["date_from"])
-    if filters.get("date_to"):
-        qs = qs.filter(created_at__date__lte=filters["date_to"])
+    qs = qs.filter(on_local_days("created_at", filters.get("date_from"), filters.get("date_to")))
     term = (filters.get("q") or "").strip()
     if term:
         matching = TransferEntry.objects.filter(

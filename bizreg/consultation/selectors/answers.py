@@ -18,6 +18,7 @@ from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
 from bizreg.consultation.models import AnswerLog, TicketChannel
+from bizreg.core.dates import day_start
 from bizreg.core.masking import mask_id_number, mask_phone
 from bizreg.core.scoping import scope_to_user
 
@@ -48,10 +49,6 @@ def _date(value: Any) -> dt.date | None:
         return None  # a mistyped date in the URL filters nothing rather than failing the page
 
 
-def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
 def answer_log_search(*, user, filters: Mapping[str, Any]) -> QuerySet[AnswerLog]:
     """Visible answer-log rows matching the filters, newest first.
 
@@ -72,9 +69,9 @@ def answer_log_search(*, user, filters: Mapping[str, Any]) -> QuerySet[AnswerLog
         rows = rows.filter(handed_over=True)
     start, end = _date(filters.get("date_from")), _date(filters.get("date_to"))
     if start:
-        rows = rows.filter(asked_at__gte=_day_start(start))
+        rows = rows.filter(asked_at__gte=day_start(start))
     if end:
-        rows = rows.filter(asked_at__lt=_day_start(end + dt.timedelta(days=1)))
+        rows = rows.filter(asked_at__lt=day_start(end + dt.timedelta(days=1)))
     article = str(filters.get("article") or "").strip()
     if article:
         rows = rows.filter(version__article__code__iexact=article)

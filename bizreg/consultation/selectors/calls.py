@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bizreg.consultation.models import Call, CallOutcome, CallSource, CallTopic
+from bizreg.core.dates import day_start
 from bizreg.core.masking import mask_phone
 from bizreg.core.scoping import scope_to_user
 
@@ -40,10 +41,6 @@ def calls_visible_to(user) -> QuerySet[Call]:
         ),
         user,
     )
-
-
-def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def _yes_no(value) -> bool | None:
@@ -71,9 +68,9 @@ def call_search(*, user, filters: Mapping[str, Any], full_numbers: bool = False)
     """
     qs = calls_visible_to(user)
     if filters.get("date_from"):
-        qs = qs.filter(offered_at__gte=_day_start(filters["date_from"]))
+        qs = qs.filter(offered_at__gte=day_start(filters["date_from"]))
     if filters.get("date_to"):
-        qs = qs.filter(offered_at__lt=_day_start(filters["date_to"] + dt.timedelta(days=1)))
+        qs = qs.filter(offered_at__lt=day_start(filters["date_to"] + dt.timedelta(days=1)))
     for name in ("hotline", "line", "agent"):
         if filters.get(name):
             qs = qs.filter(**{name: filters[name]})
@@ -146,7 +143,7 @@ def recent_calls_logged_by(*, user, limit: int = 10) -> tuple[list[Call], int]:
     today = timezone.localdate()
     qs = (
         calls_visible_to(user)
-        .filter(logged_by=user, created_at__gte=_day_start(today))
+        .filter(logged_by=user, created_at__gte=day_start(today))
         .order_by("-created_at")
     )
     calls = list(qs[:limit])

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from bizreg.consultation.models import Agent, HotlineLine, HotlineNumber, Shift
 from bizreg.consultation.services.hotline import MIN_ACTIVE_LINES
+from bizreg.core.dates import day_start
 from bizreg.core.scoping import authority_ids_for, scope_to_user
 
 PAGE_SIZE = 50
@@ -162,10 +163,6 @@ def shift_for(*, user, pk: Any) -> Shift:
     if shift is None:
         raise Http404(message)
     return shift
-
-
-def day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def week_start(day: dt.date) -> dt.date:

@@ -12,10 +12,10 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bizreg.consultation.models import PbxImportBatch
+from bizreg.core.dates import day_start
 from bizreg.core.models import BackgroundJob
 from bizreg.core.scoping import scope_to_user
 
@@ -28,10 +28,6 @@ def batches_visible_to(user) -> QuerySet[PbxImportBatch]:
     return scope_to_user(PbxImportBatch.objects.select_related("hotline", "created_by"), user)
 
 
-def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
 def batch_search(*, user, filters: Mapping[str, Any]) -> QuerySet[PbxImportBatch]:
     """Visible batches matching the cleaned filter form (format, status, hotline, upload dates, file name)."""
     qs = batches_visible_to(user)
@@ -39,9 +35,9 @@ def batch_search(*, user, filters: Mapping[str, Any]) -> QuerySet[PbxImportBatch
         if filters.get(name):
             qs = qs.filter(**{name: filters[name]})
     if filters.get("date_from"):
-        qs = qs.filter(created_at__gte=_day_start(filters["date_from"]))
+        qs = qs.filter(created_at__gte=day_start(filters["date_from"]))
     if filters.get("date_to"):
-        qs = qs.filter(created_at__lt=_day_start(filters["date_to"] + dt.timedelta(days=1)))
+        qs = qs.filter(created_at__lt=day_start(filters["date_to"] + dt.timedelta(days=1)))
     q = (filters.get("q") or "").strip()
     if q:
         qs = qs.filter(file_name__icontains=q)

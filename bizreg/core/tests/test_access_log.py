@@ -127,6 +127,24 @@ def test_filters(logs, make_user, client_for):
     }
 
 
+def test_date_filter_takes_whole_local_days(make_user, authority, client_for):
+    """The bounds are the bureau's calendar days (UTC+8), both included, to the second."""
+    clerk = make_user("registration_clerk")
+    tz = timezone.get_current_timezone()
+    for label, when in {
+        "前一天深夜": dt.datetime(2023, 3, 31, 23, 59, 59, tzinfo=tz),
+        "首日零点": dt.datetime(2023, 4, 1, 0, 0, tzinfo=tz),  # 2023-03-31 16:00 UTC
+        "末日深夜": dt.datetime(2023, 4, 2, 23, 59, 59, tzinfo=tz),  # 2023-04-02 15:59 UTC
+        "次日零点": dt.datetime(2023, 4, 3, 0, 0, tzinfo=tz),
+    }.items():
+        _log(clerk, authority, label, when=when)
+    client = client_for(make_user("manager"))
+    days = {"date_from": "2023-04-01", "date_to": "2023-04-02"}
+    assert _labels(client.get("/access-log/", days)) == {"首日零点", "末日深夜"}
+    assert _labels(client.get("/access-log/", {"date_from": "2023-04-02"})) == {"末日深夜", "次日零点"}
+    assert _labels(client.get("/access-log/", {"date_to": "2023-03-31"})) == {"前一天深夜"}
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [

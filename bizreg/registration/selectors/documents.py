@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from bizreg.core.dates import on_local_days
 from bizreg.core.scoping import scope_to_user
 from bizreg.registration.models import Notice, NoticeIssuerProfile, RegistrationCase
 from bizreg.registration.services.documents import CODE_LENGTH, normalize_verification_code
@@ -51,10 +52,7 @@ def notice_search(*, user, filters: Mapping[str, Any]) -> QuerySet[Notice]:
         )
     if filters.get("kind"):
         qs = qs.filter(kind=filters["kind"])
-    if filters.get("date_from"):
-        qs = qs.filter(issued_at__date__gte=filters["date_from"])
-    if filters.get("date_to"):
-        qs = qs.filter(issued_at__date__lte=filters["date_to"])
+    qs = qs.filter(on_local_days("issued_at", filters.get("date_from"), filters.get("date_to")))
     return qs.order_by("-issued_at", "-id")
 
 

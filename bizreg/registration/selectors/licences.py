@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from bizreg.core.dates import on_local_days
 from bizreg.core.models import Authority
 from bizreg.core.scoping import authority_ids_for, scope_to_user
 from bizreg.registration.models import (
@@ -177,10 +178,7 @@ def sheet_search(*, user, filters: Mapping[str, Any]) -> QuerySet[LicenceSheet]:
         qs = qs.filter(kind=filters["kind"])
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
-    if filters.get("date_from"):
-        qs = qs.filter(used_at__date__gte=filters["date_from"])
-    if filters.get("date_to"):
-        qs = qs.filter(used_at__date__lte=filters["date_to"])
+    qs = qs.filter(on_local_days("used_at", filters.get("date_from"), filters.get("date_to")))
     return qs.order_by("authority_id", "kind", "number", "id")
 
 

@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from bizreg.core.dates import on_local_days
 from bizreg.core.scoping import scope_to_user
 from bizreg.registration.models import MailHandover, MailPackage, RegistrationCase
 from bizreg.registration.services.mail import normalize_tracking_number
@@ -53,10 +54,7 @@ def package_search(*, user, filters: Mapping[str, Any]) -> QuerySet[MailPackage]
         qs = qs.filter(case__isnull=False)
     elif filters.get("linked") == "no":
         qs = qs.filter(case__isnull=True)
-    if filters.get("date_from"):
-        qs = qs.filter(recorded_at__date__gte=filters["date_from"])
-    if filters.get("date_to"):
-        qs = qs.filter(recorded_at__date__lte=filters["date_to"])
+    qs = qs.filter(on_local_days("recorded_at", filters.get("date_from"), filters.get("date_to")))
     return qs.order_by("-recorded_at", "-id")
 
 

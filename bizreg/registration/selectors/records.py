@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from bizreg.core.dates import day_start
 from bizreg.core.identifiers import normalize_uscc
 from bizreg.core.scoping import scope_to_user
 from bizreg.registration.models import (
@@ -46,10 +47,6 @@ def service_records_visible_to(user) -> QuerySet[ServiceRecord]:
     )
 
 
-def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
 def service_record_search(*, user, filters: Mapping[str, Any]) -> QuerySet[ServiceRecord]:
     """Visible records matching the cleaned filter form (kind, staff, date range, text), newest first."""
     qs = service_records_visible_to(user)
@@ -58,9 +55,9 @@ def service_record_search(*, user, filters: Mapping[str, Any]) -> QuerySet[Servi
     if filters.get("staff"):
         qs = qs.filter(staff=filters["staff"])
     if filters.get("date_from"):
-        qs = qs.filter(occurred_at__gte=_day_start(filters["date_from"]))
+        qs = qs.filter(occurred_at__gte=day_start(filters["date_from"]))
     if filters.get("date_to"):
-        qs = qs.filter(occurred_at__lt=_day_start(filters["date_to"] + dt.timedelta(days=1)))
+        qs = qs.filter(occurred_at__lt=day_start(filters["date_to"] + dt.timedelta(days=1)))
     q = (filters.get("q") or "").strip()
     if q:
         condition = Q(enterprise_name__icontains=q) | Q(note__icontains=q) | Q(case__number=q.upper())
@@ -133,7 +130,7 @@ def service_record_daily_counts(
     if (end - start).days >= MAX_DAILY_SPAN_DAYS:
         raise ValueError(_("统计区间不能超过 %(days)d 天。") % {"days": MAX_DAILY_SPAN_DAYS})
     qs = service_records_visible_to(user).filter(
-        occurred_at__gte=_day_start(start), occurred_at__lt=_day_start(end + dt.timedelta(days=1))
+        occurred_at__gte=day_start(start), occurred_at__lt=day_start(end + dt.timedelta(days=1))
     )
     if kind:
         qs = qs.filter(kind=kind)
