@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from django.http import FileResponse
 from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -34,11 +35,19 @@ def workbook_response(workbook: Workbook, filename: str) -> FileResponse:
 
 
 def xlsx_response(
-    *, title: str, headers: Sequence[str], rows: Iterable[Sequence], filename: str
+    *,
+    title: str,
+    headers: Sequence[str],
+    rows: Iterable[Sequence],
+    filename: str,
+    widths: Sequence[float] = (),
 ) -> FileResponse:
-    """A one-sheet Excel file of `rows` (a write-only workbook never holds the rows in memory)."""
+    """A one-sheet Excel file of `rows` (a write-only workbook never holds the rows in memory); `widths`
+    sets the first columns' widths in characters."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.append(list(headers))
     for row in rows:
         sheet.append([safe_cell(value) for value in row])

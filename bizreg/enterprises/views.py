@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bizreg.core import selectors as core_selectors
 from bizreg.core import services as core_services
+from bizreg.core.excel import XLSX
 from bizreg.core.models import AccessLog, Authority, BackgroundJob
 from bizreg.core.scoping import authority_ids_for, default_authority_for
 from bizreg.enterprises import excel, selectors, services
@@ -30,7 +31,6 @@ from bizreg.enterprises.forms import (
 )
 
 FULL_ID_PERM = "core.view_full_personal_data"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def export_max_rows() -> int:

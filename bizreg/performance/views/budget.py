@@ -3,8 +3,6 @@ budget sheet import and the budget/execution export. Thin: parse, call the servi
 
 from __future__ import annotations
 
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from openpyxl import Workbook
 
-from bizreg.core.excel import safe_cell
+from bizreg.core.excel import safe_cell, workbook_response
 from bizreg.core.money import yuan_to_wan
 from bizreg.core.scoping import authority_ids_for, default_authority_for
 from bizreg.core.statemachine import TransitionNotAllowed
@@ -40,8 +38,6 @@ from bizreg.performance.models import (
 from bizreg.performance.selectors import budget as selectors
 from bizreg.performance.services import budget as services
 from bizreg.performance.views.common import form_flow
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _authority_of(user):
@@ -482,14 +478,7 @@ def budget_import_template(request, project_pk: int):
                 safe_cell(component.name if component else ""),
             ]
         )
-    return _xlsx(workbook, f"预算表模板_{project.code}.xlsx")
-
-
-def _xlsx(workbook, filename: str) -> FileResponse:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    buffer.seek(0)
-    return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX)
+    return workbook_response(workbook, f"预算表模板_{project.code}.xlsx")
 
 
 def _rate_percent(rate):
@@ -611,7 +600,7 @@ def budget_export(request, project_pk: int):
             ]
         )
     stamp = f"{timezone.localtime():%Y%m%d_%H%M%S}"
-    return _xlsx(workbook, f"预算执行_{project.fiscal_year}_{project.code}_{stamp}.xlsx")
+    return workbook_response(workbook, f"预算执行_{project.fiscal_year}_{project.code}_{stamp}.xlsx")
 
 
 urlpatterns: list = [

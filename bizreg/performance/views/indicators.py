@@ -3,8 +3,6 @@ adjustments (request, list, decide) and the 自评表 on screen. Thin: parse, ca
 
 from __future__ import annotations
 
-import tempfile
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from openpyxl import Workbook
 
-from bizreg.core.excel import safe_cell
+from bizreg.core.excel import safe_cell, workbook_response
 from bizreg.core.money import yuan_to_wan
 from bizreg.core.statemachine import TransitionNotAllowed
 from bizreg.performance.forms.indicators import (
@@ -34,7 +32,6 @@ from bizreg.performance.views.common import form_flow
 
 VIEW_INDICATOR = "performance.view_indicator"
 VIEW_ADJUSTMENT = "performance.view_indicatoradjustment"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _num(value) -> str:
@@ -102,11 +99,8 @@ def _indicator_export(project, indicators) -> FileResponse:
             i.data_source,
         ]
         sheet.append([safe_cell(v) for v in row])
-    buffer = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)  # noqa: SIM115 — FileResponse closes it
-    workbook.save(buffer)
-    buffer.seek(0)
     filename = f"绩效指标_{project.fiscal_year}_{project.code}_{timezone.localtime():%Y%m%d_%H%M%S}.xlsx"
-    return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX)
+    return workbook_response(workbook, filename)
 
 
 def _indicator_form_page(request, *, project, indicator=None):
@@ -314,11 +308,8 @@ def _adjustment_export(queryset) -> FileResponse:
             a.decision_reason,
         ]
         sheet.append([safe_cell(v) for v in row])
-    buffer = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)  # noqa: SIM115 — FileResponse closes it
-    workbook.save(buffer)
-    buffer.seek(0)
     filename = f"指标调整申请_{timezone.localtime():%Y%m%d_%H%M%S}.xlsx"
-    return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX)
+    return workbook_response(workbook, filename)
 
 
 @login_required

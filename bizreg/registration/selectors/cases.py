@@ -4,7 +4,7 @@ exist for the user: 404), for the case pages, the API, the due warnings and the 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bizreg.accounts.selectors import users_visible_to
-from bizreg.core.masking import mask_id_number
+from bizreg.core.masking import mask_id_number, mask_person_name, mask_phone
 from bizreg.core.money import format_wan
 from bizreg.core.scoping import scope_to_user
 from bizreg.core.statemachine import Transition
@@ -126,15 +126,90 @@ def due_condition(status: str, dates: DueDates) -> Q:
 
 def case_due_status(case: RegistrationCase, dates: DueDates) -> str:
     """overdue / due_today / due_soon / on_track for a case on the clock; "" otherwise."""
-    if case.state != CaseState.ACCEPTED or case.due_on is None:
+    return due_status(state=case.state, due_on=case.due_on, dates=dates)
+
+
+def due_status(*, state: str, due_on: dt.date | None, dates: DueDates) -> str:
+    if state != CaseState.ACCEPTED or due_on is None:
         return ""
-    if case.due_on < dates.today:
+    if due_on < dates.today:
         return "overdue"
-    if case.due_on == dates.today:
+    if due_on == dates.today:
         return "due_today"
-    if case.due_on <= dates.next_working_day:
+    if due_on <= dates.next_working_day:
         return "due_soon"
     return "on_track"
+
+
+def case_export_rows(cases: QuerySet[RegistrationCase], dates: DueDates) -> Iterator[tuple]:
+    """One tuple per case of the list export, streamed as plain values; personal data always masked (full
+    values are shown one case at a time, logged)."""
+    case_types = {value: str(label) for value, label in CaseType.choices}
+    channels = {value: str(label) for value, label in Channel.choices}
+    states = {value: str(label) for value, label in CaseState.choices}
+    values = cases.values_list(
+        "number",
+        "case_type",
+        "channel",
+        "state",
+        "enterprise_name",
+        "uscc",
+        "applicant_name",
+        "applicant_id_number",
+        "applicant_phone",
+        "agent_name",
+        "received_at",
+        "received_by__display_name",
+        "received_by__username",
+        "accepted_at",
+        "due_on",
+        "decided_at",
+        "licensed_at",
+        "on_the_spot",
+        "extended",
+    )
+    for (
+        number,
+        case_type,
+        channel,
+        state,
+        enterprise_name,
+        uscc,
+        applicant_name,
+        applicant_id_number,
+        applicant_phone,
+        agent_name,
+        received_at,
+        received_by_name,
+        received_by_username,
+        accepted_at,
+        due_on,
+        decided_at,
+        licensed_at,
+        on_the_spot,
+        extended,
+    ) in values.iterator(chunk_size=2000):
+        yield (
+            number,
+            case_types.get(case_type, case_type),
+            channels.get(channel, channel),
+            states.get(state, state),
+            enterprise_name,
+            uscc,
+            mask_person_name(applicant_name),
+            mask_id_number(applicant_id_number),
+            mask_phone(applicant_phone),
+            mask_person_name(agent_name),
+            received_at,
+            received_by_name or received_by_username or "",
+            accepted_at,
+            due_on,
+            str(DUE_LABELS.get(due_status(state=state, due_on=due_on, dates=dates), "")),
+            decided_at,
+            licensed_at,
+            "是" if on_the_spot else "",
+            "是" if extended else "",
+        )
 
 
 # --- scope ----------------------------------------------------------------------------------------------

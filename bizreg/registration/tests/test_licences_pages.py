@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from bizreg.accounts.roles import ROLES
@@ -272,6 +274,43 @@ def test_ledger_export_is_a_workbook_of_the_filtered_sheets(client_for, clerk, m
     assert [row[1] for row in rows[1:]] == ["NS00000001", "NS00000002", "NS00000003"]
     assert rows[1][3] == "已打印" and rows[1][7] == case.number and rows[1][8] == case.enterprise_name
     assert rows[2][3] == "空白"
+
+
+def test_ledger_export_gives_every_column_of_a_spoiled_and_reprinted_sheet(
+    client_for, clerk, manager, authority, case
+):
+    receive(
+        authority, manager, kind=LicenceKind.ORIGINAL, count=3, start=1, unit_cost="4.25", supplier="某印刷厂"
+    )
+    spoiled = licences.licence_print(case=case, kind=LicenceKind.ORIGINAL, actor=clerk)
+    reprint = licences.licence_spoil(sheet=spoiled, actor=clerk, reason="卡纸", reprint=True)
+    spoiled.refresh_from_db()
+    response = client_for(clerk).get("/registration/licences/sheets/export/")
+    rows = list(
+        load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(values_only=True)
+    )
+    by_serial = {row[1]: row for row in rows[1:]}
+    local = lambda moment: timezone.localtime(moment).replace(tzinfo=None, microsecond=0)  # noqa: E731
+    first = by_serial["NS00000001"]
+    assert first[:9] == (
+        authority.name,
+        "NS00000001",
+        "正本",
+        "打印损坏",
+        dt.datetime(2023, 1, 5),
+        "某印刷厂",
+        4.25,
+        case.number,
+        case.enterprise_name,
+    )
+    assert first[9].replace(microsecond=0) == local(spoiled.used_at)
+    assert first[10] == str(clerk) and first[11] == "卡纸"
+    assert first[12].replace(microsecond=0) == local(spoiled.retired_at)
+    assert first[13:] == (str(clerk), reprint.serial)
+    second = by_serial[reprint.serial]
+    assert second[3] == "已打印" and second[7] == case.number and second[10] == str(clerk)
+    assert second[11:] == (None, None, None, None)
+    assert by_serial["NS00000003"][3:] == ("空白", dt.datetime(2023, 1, 5), "某印刷厂", 4.25) + (None,) * 8
 
 
 def test_reorder_warning_on_the_stock_page_and_the_clerks_home(

@@ -6,12 +6,10 @@ A refused step answers 409 with the Chinese reason (TransitionNotAllowed), a rol
 
 from __future__ import annotations
 
-import tempfile
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,8 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bizreg.core import services as core_services
-from bizreg.core.excel import safe_cell
-from bizreg.core.masking import mask_id_number, mask_person_name, mask_phone
+from bizreg.core.excel import xlsx_response
 from bizreg.core.models import AccessLog, Authority
 from bizreg.core.scoping import authority_ids_for, default_authority_for
 from bizreg.core.statemachine import TransitionNotAllowed
@@ -39,7 +36,6 @@ from bizreg.registration.services import cases as services
 
 VIEW_PERM = "registration.view_registrationcase"
 FULL_PERM = "core.view_full_personal_data"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PERSON_FIELDS = "applicant_name,applicant_id_number,applicant_phone,agent_name,agent_id_number,agent_phone"
 
 
@@ -104,8 +100,6 @@ EXPORT_COLUMNS = (
 def case_export(request):
     """The filtered list as Excel; personal data always masked (full values are shown only one case at a
     time, logged)."""
-    from openpyxl import Workbook
-
     queryset = selectors.case_search(user=request.user, params=request.GET)
     limit = selectors.EXPORT_MAX_ROWS
     if queryset.order_by().values("pk")[: limit + 1].count() > limit:
@@ -114,43 +108,13 @@ def case_export(request):
             _("导出结果超过 %(limit)s 条，请先用筛选条件缩小范围后再导出。") % {"limit": f"{limit:,}"},
         )
         return redirect(f"{reverse('registration:case_list')}?{request.GET.urlencode()}")
-    dates = selectors.due_dates()
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("登记业务"))
-    sheet.append(list(EXPORT_COLUMNS))
-    for case in queryset.iterator(chunk_size=2000):
-        status = selectors.case_due_status(case, dates)
-        sheet.append(
-            [
-                safe_cell(v)
-                for v in (
-                    case.number,
-                    case.get_case_type_display(),
-                    case.get_channel_display(),
-                    case.get_state_display(),
-                    case.enterprise_name,
-                    case.uscc,
-                    mask_person_name(case.applicant_name),
-                    mask_id_number(case.applicant_id_number),
-                    mask_phone(case.applicant_phone),
-                    mask_person_name(case.agent_name),
-                    case.received_at,
-                    str(case.received_by) if case.received_by_id else "",
-                    case.accepted_at,
-                    case.due_on,
-                    str(selectors.DUE_LABELS.get(status, "")),
-                    case.decided_at,
-                    case.licensed_at,
-                    "是" if case.on_the_spot else "",
-                    "是" if case.extended else "",
-                )
-            ]
-        )
-    buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 — FileResponse closes it
-    workbook.save(buffer)
-    buffer.seek(0)
     filename = _("登记业务_%(time)s.xlsx") % {"time": f"{timezone.localtime():%Y%m%d_%H%M%S}"}
-    return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX)
+    return xlsx_response(
+        title=_("登记业务"),
+        headers=EXPORT_COLUMNS,
+        rows=selectors.case_export_rows(queryset, selectors.due_dates()),
+        filename=filename,
+    )
 
 
 @login_required

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bizreg.core import services as core_services
+from bizreg.core.excel import XLSX
 from bizreg.core.models import Authority, BackgroundJob
 from bizreg.core.scoping import authority_ids_for, default_authority_for
 from bizreg.enterprises.excel import build_error_report
@@ -20,7 +21,6 @@ from bizreg.registration.selectors import imports as selectors
 from bizreg.registration.services import imports as services
 
 PERM = "registration.add_registrationcase"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _authority_of(user) -> Authority:

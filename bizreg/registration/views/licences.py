@@ -151,27 +151,6 @@ LEDGER_HEADERS = (
 )
 
 
-def _ledger_rows(sheets):
-    for sheet in sheets.select_related("authority", "batch", "case", "used_by", "retired_by", "replaced_by"):
-        yield (
-            sheet.authority.name,
-            sheet.serial,
-            sheet.get_kind_display(),
-            sheet.get_status_display(),
-            sheet.batch.received_on,
-            sheet.batch.supplier,
-            sheet.batch.unit_cost,
-            sheet.case.number if sheet.case else "",
-            sheet.case.enterprise_name if sheet.case else "",
-            sheet.used_at,
-            str(sheet.used_by) if sheet.used_by else "",
-            sheet.reason,
-            sheet.retired_at,
-            str(sheet.retired_by) if sheet.retired_by else "",
-            sheet.replaced_by.serial if sheet.replaced_by else "",
-        )
-
-
 @login_required
 @permission_required("registration.view_licencesheet", raise_exception=True)
 @require_GET
@@ -187,7 +166,7 @@ def sheet_export(request):
     return xlsx_response(
         title=_("执照纸台账"),
         headers=[_(h) for h in LEDGER_HEADERS],
-        rows=_ledger_rows(sheets),
+        rows=selectors.sheet_export_rows(sheets),
         filename=filename,
     )
 

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import tempfile
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from openpyxl import Workbook
 
 from bizreg.core import services as core_services
-from bizreg.core.excel import safe_cell
+from bizreg.core.excel import xlsx_response
 from bizreg.core.masking import mask_person_name, mask_phone
 from bizreg.core.models import AccessLog, Authority
 from bizreg.core.scoping import authority_ids_for, default_authority_for
@@ -33,13 +28,9 @@ from bizreg.registration.forms.records import (
 from bizreg.registration.models import FollowUpTask, ServiceRecord
 from bizreg.registration.selectors import records as selectors
 from bizreg.registration.services import records as services
+from bizreg.registration.views.licences import export_max_rows
 
 FULL_ID_PERM = "core.view_full_personal_data"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def export_max_rows() -> int:
-    return int(getattr(settings, "REGISTRATION_EXPORT_MAX_ROWS", 200_000))
 
 
 def _authority_of(user) -> Authority:
@@ -137,19 +128,14 @@ def records_export(request):
             _("导出结果超过 %(limit)s 条，请先用筛选条件缩小范围后再导出。") % {"limit": f"{limit:,}"},
         )
         return redirect(f"{reverse('registration:records_list')}?{request.GET.urlencode()}")
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("信息录入与指引记录")
-    for letter, width in zip("ABCDEFGH", (18, 22, 12, 36, 22, 20, 12, 40), strict=True):
-        sheet.column_dimensions[letter].width = width
-    sheet.append(list(selectors.EXPORT_HEADERS))
-    for row in selectors.service_record_export_rows(queryset):
-        sheet.append([safe_cell(value) for value in row])
-    # A spooled file: a year of records (150k+ rows) goes to disk instead of memory.
-    buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 — FileResponse closes it
-    workbook.save(buffer)
-    buffer.seek(0)
     filename = _("信息录入与指引记录_%(time)s.xlsx") % {"time": f"{timezone.localtime():%Y%m%d_%H%M%S}"}
-    return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX)
+    return xlsx_response(
+        title=_("信息录入与指引记录"),
+        headers=selectors.EXPORT_HEADERS,
+        rows=selectors.service_record_export_rows(queryset),
+        filename=filename,
+        widths=(18, 22, 12, 36, 22, 20, 12, 40),
+    )
 
 
 @login_required
