@@ -31,13 +31,22 @@ class ArchiveFilterForm(BootstrapMixin, forms.Form):
         label="状态", required=False, choices=[("", "全部")] + list(ArchiveStatus.choices)
     )
     year = _year_field("年度", required=False)
-    location = forms.ModelChoiceField(label="库位", required=False, queryset=None, empty_label="全部")
+    # Where a file stands is filtered down the shelving hierarchy (库房 → 区 → 列): a district keeps
+    # thousands of shelf layers, too many for one drop-down. One layer is still taken by id (hidden), as
+    # the shelf list links to it.
+    repository = forms.ChoiceField(label="库房", required=False)
+    zone = forms.ChoiceField(label="区", required=False)
+    column = forms.IntegerField(label="列", required=False, min_value=1, max_value=9999)
+    location = forms.ModelChoiceField(label="库位", required=False, queryset=None, widget=forms.HiddenInput)
     in_ftz = forms.ChoiceField(label="自贸区", required=False, choices=_YES_NO)
     moved = forms.ChoiceField(label="迁移", required=False, choices=_MOVED)
 
     def __init__(self, *args, shelves=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["location"].queryset = shelves
+        for name in ("repository", "zone"):
+            values = sorted(set(shelves.order_by().values_list(name, flat=True).distinct()))
+            self.fields[name].choices = [("", "全部")] + [(value, value) for value in values]
 
 
 class MovedFilterForm(BootstrapMixin, forms.Form):

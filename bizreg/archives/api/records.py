@@ -1,9 +1,10 @@
 """REST API of archive files and items (/api/archive-files/, /api/archive-items/).
 
 - archive files: list with the archive list page's filters (q = enterprise name / USCC / 档号, status, year,
-  location, in_ftz, moved; a bad value is a 400 with the field's message), detail with its items grouped
-  as on the page, the count of items hidden from the user, the available steps and the event trail;
-  `items/` lists one archive's items. Reading an archive or an item is logged as the pages log it.
+  repository / zone / column or one location, in_ftz, moved; a bad value is a 400 with the field's
+  message), detail with its items grouped as on the page, the count of items hidden from the user, the
+  available steps and the event trail; `items/` lists one archive's items. Reading an archive or an item
+  is logged as the pages log it.
 - items: detail, and `download/` — the same watermarked, logged copy as the staff download page
   (views/access.py item_download): refusals are logged and answer 403, a missing file 404.
 
@@ -201,7 +202,10 @@ ARCHIVE_FILTERS = [
     OpenApiParameter("q", str, description="企业名称、统一社会信用代码（前缀）或档号（前缀）"),
     OpenApiParameter("status", str, enum=ArchiveStatus.values),
     OpenApiParameter("year", int, description="建档年度"),
-    OpenApiParameter("location", int, description="库位 id"),
+    OpenApiParameter("repository", str, description="库房（库位所在库房的名称）"),
+    OpenApiParameter("zone", str, description="区"),
+    OpenApiParameter("column", int, description="列"),
+    OpenApiParameter("location", int, description="库位 id（一层库位）"),
     OpenApiParameter("in_ftz", str, enum=["1", "0"], description="自贸区企业"),
     OpenApiParameter("moved", str, enum=["out", "in", "any", "merged"], description="迁出/迁入/合并"),
 ]

@@ -141,6 +141,56 @@ def test_list_search_and_filters(client_for, archivist, archive, authority, shel
     assert bad.status_code == 200 and 'data-testid="filter-errors"' in bad.content.decode()
 
 
+def test_list_filters_down_the_shelving_hierarchy(client_for, archivist, authority, other_authority):
+    """库房 → 区 → 列 instead of one drop-down of every shelf layer; one layer still by id (as the shelf
+    list links to it)."""
+    layers = {
+        "a1": make_shelf(authority, repository="一号库房", zone="A", column=1),
+        "a1_upper": make_shelf(authority, repository="一号库房", zone="A", column=1, layer=2),
+        "a2": make_shelf(authority, repository="一号库房", zone="A", column=2),
+        "b1": make_shelf(authority, repository="一号库房", zone="B", column=1),
+        "other_repository": make_shelf(authority, repository="二号库房", zone="A", column=1),
+    }
+    make_shelf(other_authority, repository="外区库房", zone="Z", column=7)
+    codes_on = {}
+    for key, layer in layers.items():
+        archive = make_archive(enterprise=make_enterprise(authority), actor=archivist, items=0)
+        shelving.archive_shelve(archive=archive, location=layer, actor=archivist)
+        codes_on[key] = archive.archival_code
+    unshelved = make_archive(enterprise=make_enterprise(authority), actor=archivist, items=0)
+    client = client_for(archivist)
+    url = reverse("archives:archive_list")
+
+    def codes(params):
+        return sorted(a.archival_code for a in client.get(url, params).context["page"])
+
+    def expected(*keys):
+        return sorted(codes_on[key] for key in keys)
+
+    assert codes({"repository": "一号库房"}) == expected("a1", "a1_upper", "a2", "b1")
+    assert codes({"repository": "一号库房", "zone": "A"}) == expected("a1", "a1_upper", "a2")
+    assert codes({"repository": "一号库房", "zone": "A", "column": 1}) == expected("a1", "a1_upper")
+    assert codes({"zone": "A", "column": 1}) == expected("a1", "a1_upper", "other_repository")
+    assert codes({}) == sorted([*codes_on.values(), unshelved.archival_code])  # no filter: every file
+
+    page = client.get(url, {"location": layers["a1"].pk, "year": ""})
+    html = page.content.decode()
+    assert [a.archival_code for a in page.context["page"]] == [codes_on["a1"]]
+    assert f'type="hidden" name="location" value="{layers["a1"].pk}"' in html
+    assert layers["a1"].label in html and f'href="{url}?year="' in html  # the way back to every layer
+    # One drop-down per level, with the user's own repositories only: no option per shelf layer.
+    assert html.count("<option") < 20 and "外区库房" not in html
+    assert html.count('value="一号库房"') == 1 and html.count('value="二号库房"') == 1
+
+    for bad in ({"repository": "外区库房"}, {"zone": "Z"}, {"column": "abc"}, {"column": 0}):
+        response = client.get(url, bad)
+        assert response.status_code == 200 and 'data-testid="filter-errors"' in response.content.decode()
+    api = client.get("/api/archive-files/", {"repository": "外区库房"})
+    assert api.status_code == 400 and "repository" in api.json()
+    listed = client.get("/api/archive-files/", {"repository": "一号库房", "zone": "B"}).json()
+    assert [row["archival_code"] for row in listed["results"]] == [codes_on["b1"]]
+
+
 def test_list_is_paginated(client_for, archivist, authority):
     for _ in range(31):
         make_archive(enterprise=make_enterprise(authority), actor=archivist, items=0)

@@ -60,9 +60,16 @@ def archive_list(request):
     page = selectors.archive_page(user=request.user, filters=filters, page=request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request, "archives/records/list.html", {"form": form, "page": page, "query": query.urlencode()}
-    )
+    without_location = query.copy()
+    without_location.pop("location", None)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "selected_location": filters.get("location"),
+        "query_without_location": without_location.urlencode(),
+    }
+    return render(request, "archives/records/list.html", context)
 
 
 @login_required
