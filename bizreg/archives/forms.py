@@ -75,10 +75,22 @@ class ShelveForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):
     location = forms.ModelChoiceField(label="库位", queryset=None)
     reason = forms.CharField(label="说明", required=False, max_length=200)
 
-    def __init__(self, *args, shelves=None, **kwargs):
+    def __init__(self, *args, shelves=None, suggest_next: bool = False, **kwargs):
+        """`shelves` in shelving order, annotated with `occupied`. The drop-down groups them by 库房 and
+        区 (a district has thousands of layers); `suggest_next` preselects the first layer with room, where
+        a new file goes when files are shelved in order."""
         super().__init__(*args, **kwargs)
-        self.fields["location"].queryset = shelves
-        self.fields["location"].label_from_instance = lambda s: f"{s.label}（{s.occupied}/{s.capacity}）"
+        field = self.fields["location"]
+        field.queryset = shelves
+        groups: dict[str, list[tuple[int, str]]] = {}
+        for shelf in shelves:
+            label = f"{shelf.label}（{shelf.occupied}/{shelf.capacity}）"
+            groups.setdefault(f"{shelf.repository} {shelf.zone}区", []).append((shelf.pk, label))
+        # Rendering only: the field still validates against the queryset.
+        field.widget.choices = [("", field.empty_label), *groups.items()]
+        first = next(iter(groups.values()), None)
+        if suggest_next and first and not self.is_bound:
+            self.initial["location"] = first[0][0]
 
 
 class MoveOutForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):

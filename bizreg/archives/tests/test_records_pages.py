@@ -238,6 +238,31 @@ def test_shelve_page_flow(client_for, archivist, archive, shelf):
     assert archive.location == shelf and archive.status == ArchiveStatus.SHELVED
 
 
+def test_shelve_page_groups_layers_and_suggests_the_next_free_one(client_for, archivist, archive, authority):
+    full = make_shelf(authority, repository="一号库房", zone="A", column=1, capacity=1)
+    shelving.archive_shelve(
+        archive=make_archive(enterprise=make_enterprise(authority), actor=archivist, items=0),
+        location=full,
+        actor=archivist,
+    )
+    next_free = make_shelf(authority, repository="一号库房", zone="A", column=1, layer=2)
+    later = make_shelf(authority, repository="一号库房", zone="B", column=1)
+    url = reverse("archives:archive_shelve", args=[archive.pk])
+    html = client_for(archivist).get(url).content.decode()
+    assert html.index('<optgroup label="一号库房 A区">') < html.index('<optgroup label="一号库房 B区">')
+    assert f'value="{full.pk}"' not in html  # no room left
+    assert f'<option value="{next_free.pk}" selected>{next_free.label}（0/60）</option>' in html
+    assert f'<option value="{later.pk}">' in html
+    assert client_for(archivist).post(url, {"location": later.pk}).status_code == 302
+    archive.refresh_from_db()
+    assert archive.location == later
+    # Moving a shelved file: nothing is preselected, the current layer is not offered.
+    html = client_for(archivist).get(url).content.decode()
+    select = html.split('name="location"')[1].split("</select>")[0]
+    assert select.count(" selected>") == 1 and '<option value="" selected>' in select
+    assert f'value="{later.pk}"' not in html and f'value="{next_free.pk}"' in html
+
+
 def test_shelve_page_refuses_lent_archive_with_409(client_for, archivist, archive, shelf):
     ArchiveFile.objects.filter(pk=archive.pk).update(status=ArchiveStatus.LENT)
     response = client_for(archivist).post(

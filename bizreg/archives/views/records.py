@@ -27,7 +27,7 @@ from bizreg.archives.forms import (
     ShelfForm,
     ShelveForm,
 )
-from bizreg.archives.models import ArchiveAccessLog
+from bizreg.archives.models import ArchiveAccessLog, ArchiveStatus
 from bizreg.archives.selectors import records as selectors
 from bizreg.archives.selectors.search import page_hit_boxes
 from bizreg.archives.services import items as item_services
@@ -143,7 +143,11 @@ def _form_page(request, template_title: str, archive, form, status: int = 200, *
 @require_http_methods(["GET", "POST"])
 def archive_shelve(request, pk: int):
     archive = selectors.archive_for(user=request.user, pk=pk)
-    form = ShelveForm(request.POST or None, shelves=selectors.shelf_choices(archive=archive))
+    form = ShelveForm(
+        request.POST or None,
+        shelves=selectors.shelf_choices(archive=archive),
+        suggest_next=archive.status == ArchiveStatus.PENDING,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             shelving.archive_shelve(
@@ -161,7 +165,7 @@ def archive_shelve(request, pk: int):
                 request, f"档案 {archive.archival_code} 已放入库位 {form.cleaned_data['location'].label}。"
             )
             return redirect("archives:archive_detail", pk=archive.pk)
-    title = "上架" if archive.status == "pending" else "调整库位"
+    title = "上架" if archive.status == ArchiveStatus.PENDING else "调整库位"
     return _form_page(request, title, archive, form, status=400 if request.method == "POST" else 200)
 
 
