@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from unittest import mock
 
+from django.db import connection
 from django.utils import timezone
 
 from bizreg.core.models import Authority
@@ -54,6 +55,16 @@ def register_seeder(name: str, *, after: tuple[str, ...] = ()) -> Callable[[Seed
         return func
 
     return decorator
+
+
+def refresh_planner_statistics() -> None:
+    """Let PostgreSQL plan from the rows the seeders just wrote. Its statistics are refreshed by autovacuum
+    only a while after a bulk load; until then a 100k-row table looks empty, and a seeder's queries over an
+    earlier seeder's rows get nested-loop plans that run for many minutes (the tracking seeder's register
+    history query at full scale). SQLite plans without statistics here."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def ordered_seeders() -> list[SeederEntry]:
