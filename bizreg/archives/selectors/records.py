@@ -81,12 +81,9 @@ def archive_search(*, user, filters: Mapping[str, Any]) -> QuerySet[ArchiveFile]
     if filters.get("location"):
         location = filters["location"]
         qs = qs.filter(location_id=getattr(location, "pk", location))
-    if filters.get("repository"):
-        qs = qs.filter(location__repository=filters["repository"])
-    if filters.get("zone"):
-        qs = qs.filter(location__zone=filters["zone"])
-    if filters.get("column"):
-        qs = qs.filter(location__column=filters["column"])
+    for level in ("repository", "zone", "column"):  # down the shelving hierarchy
+        if filters.get(level):
+            qs = qs.filter(**{f"location__{level}": filters[level]})
     ftz = _truthy(filters.get("in_ftz"))
     if ftz is not None:
         # The 自贸区 tag belongs to the register: read through the enterprise, never copied here.
