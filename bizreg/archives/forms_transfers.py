@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from bizreg.archives.models import BorrowKind, BorrowState, TransferEntry, TransferState
+from bizreg.archives.selectors.transfers import EntryProblem, EntrySection
 from bizreg.enterprises.forms import BootstrapMixin, ServiceErrorsMixin
 
 _DATE = forms.DateInput(attrs={"type": "date"})
@@ -57,18 +58,42 @@ class ReasonForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):
         self.fields["reason"].required = required
 
 
+class TransferEntryFilterForm(BootstrapMixin, forms.Form):
+    """The entry filter of a list's detail and count-back pages."""
+
+    q = forms.CharField(label="业务编号/企业名称/档号", required=False, max_length=60)
+    section = forms.ChoiceField(
+        label="部分", required=False, choices=[("", "全部")] + list(EntrySection.CHOICES)
+    )
+    problem = forms.ChoiceField(
+        label="情况", required=False, choices=[("", "全部")] + list(EntryProblem.CHOICES)
+    )
+
+    def __init__(self, *args, paper_only: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if paper_only:  # the count-back page: only paper entries are counted
+            del self.fields["section"]
+
+
 class ReceiveForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):
-    """One count field and one note field per paper entry of the list."""
+    """One count field and one note field per paper entry on the page; a count already recorded is shown,
+    else the number sent, so a page that came back complete is one click."""
 
     def __init__(self, *args, entries: list[TransferEntry], **kwargs):
         super().__init__(*args, **kwargs)
         self.entries = entries
         for entry in entries:
+            counted = entry.returned_items is not None
             self.fields[f"returned_{entry.pk}"] = forms.IntegerField(
-                label=f"{entry.case.number} 返还件数", min_value=0, initial=entry.present_items
+                label=f"{entry.case.number} 返还件数",
+                min_value=0,
+                initial=entry.returned_items if counted else entry.present_items,
             )
             self.fields[f"note_{entry.pk}"] = forms.CharField(
-                label=f"{entry.case.number} 清点说明", required=False, max_length=300
+                label=f"{entry.case.number} 清点说明",
+                required=False,
+                max_length=300,
+                initial=entry.return_note,
             )
 
     def rows(self):

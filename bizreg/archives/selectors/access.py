@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from bizreg.archives import workflows
 from bizreg.archives.models import (
     AccessRequest,
     AccessState,
@@ -28,6 +29,7 @@ from bizreg.archives.models import (
     FixityRun,
     OpenStatus,
 )
+from bizreg.archives.selectors.events import labelled_events
 from bizreg.core.dates import on_local_days
 from bizreg.core.identifiers import normalize_uscc
 from bizreg.core.masking import mask_id_number, mask_person_name, mask_phone
@@ -328,3 +330,11 @@ def fixity_run_for(*, user, pk: Any) -> FixityRun:
     if found is None:
         raise Http404("核验记录不存在。")
     return found
+
+
+_ACCESS_EVENT_LABELS = {"submit": "提交查询申请", "reissue": "重新生成调阅链接"}
+
+
+def access_events(access: AccessRequest) -> list:
+    """The latest 100 events of a request, oldest first."""
+    return labelled_events(access, machine=workflows.ACCESS, labels=_ACCESS_EVENT_LABELS, latest=100)

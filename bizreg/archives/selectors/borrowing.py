@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from bizreg.archives import workflows
 from bizreg.archives.models import ArchiveFile, ArchiveStatus, BorrowRequest, BorrowState
+from bizreg.archives.selectors.events import labelled_events
 from bizreg.core.scoping import scope_to_user
 from bizreg.core.statemachine import Transition
 
@@ -148,3 +149,16 @@ def register_rows(queryset: QuerySet[BorrowRequest]) -> Iterator[tuple]:
             b.returned_at,
             b.reminded_at,
         )
+
+
+# Actions recorded on a loan that are not transitions of its machine.
+_BORROW_EVENT_LABELS = {
+    "request": "提交借阅申请",
+    "remind": "催还提醒",
+    "remind_skipped": "未能催还",
+    "expire": "电子借阅到期关闭",
+}
+
+
+def borrow_events(borrow: BorrowRequest) -> list:
+    return labelled_events(borrow, machine=workflows.BORROW, labels=_BORROW_EVENT_LABELS)

@@ -10,7 +10,9 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from bizreg.archives.models import DigitizationBatch, ScanPage
+from bizreg.archives import workflows
+from bizreg.archives.models import DigitizationBatch, PageQA, ScanPage
+from bizreg.archives.selectors.events import labelled_events
 from bizreg.core.dates import on_local_days
 from bizreg.core.scoping import scope_to_user
 
@@ -142,3 +144,26 @@ def qa_queue(batch: DigitizationBatch) -> list[ScanPage]:
         p for p in pages if not p.qa_sampled and any(c.get("severity") == "error" for c in p.auto_checks)
     ]
     return sampled + flagged
+
+
+_BATCH_EVENT_LABELS = {
+    "create": "创建批次",
+    "intake": "接收扫描件",
+    "replace_page": "替换页面",
+    "page_pass": "单页质检合格",
+    "page_reject": "单页退回返工",
+}
+
+
+BATCH_EVENTS_SHOWN = 200
+
+
+def batch_events(batch: DigitizationBatch) -> list:
+    """The latest events of a batch (its page checks among them), oldest first."""
+    return labelled_events(
+        batch,
+        machine=workflows.BATCH,
+        labels=_BATCH_EVENT_LABELS,
+        states=dict(PageQA.choices),
+        latest=BATCH_EVENTS_SHOWN,
+    )

@@ -240,18 +240,15 @@ EVENT_LABELS = {
     "flag_item": "问题标记",
     "clear_flag": "解除标记",
     "merge_in": "并入档案",
-    **{action: t.label for action, t in ARCHIVE.transitions.items()},
 }
 
 
 def archive_events(*, user, archive: ArchiveFile) -> list:
     """The archive's event trail; for a user who may not see controlled items, the reasons naming one
     (their 档号 and title) are masked."""
-    from bizreg.archives.selectors.events import events_of
+    from bizreg.archives.selectors.events import labelled_events
 
-    events = list(events_of(archive))
-    for event in events:
-        event.label = EVENT_LABELS.get(event.action, event.action)
+    events = labelled_events(archive, machine=ARCHIVE, labels=EVENT_LABELS)
     if user.has_perm(CONTROLLED_PERMISSION):
         return events
     hidden = list(archive.items.filter(CONTROLLED).values_list("archival_code", flat=True))

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from bizreg.archives import workflows
-from bizreg.archives.models import TransferEntry, TransferList
+from bizreg.archives.models import ArchiveEvent, TransferEntry, TransferList
+from bizreg.archives.selectors.events import labelled_events
 from bizreg.archives.services.transfers import BORN_DIGITAL_CHANNELS, transfer_candidates
 from bizreg.core import pdf
 from bizreg.core.dates import on_local_days
@@ -63,6 +64,103 @@ def transfer_page(*, user, filters: Mapping[str, Any], page: Any = None) -> Page
     return Paginator(transfer_search(user=user, filters=filters), PAGE_SIZE).get_page(page)
 
 
+ENTRY_PAGE_SIZE = 50
+
+
+class EntryProblem:
+    """The entry filter of the detail and count-back pages."""
+
+    MISSING = "missing"
+    UNCOUNTED = "uncounted"
+    COUNTED = "counted"
+    DISCREPANCY = "discrepancy"
+    CHOICES = (
+        (MISSING, "缺少必交材料"),
+        (UNCOUNTED, "未清点"),
+        (COUNTED, "已清点"),
+        (DISCREPANCY, "清点不符"),
+    )
+
+
+class EntrySection:
+    PAPER = "paper"
+    BORN_DIGITAL = "born_digital"
+    CHOICES = ((PAPER, "纸质档案"), (BORN_DIGITAL, "电子原生档案"))
+
+
+def _paper() -> Q:
+    return ~Q(case__channel__in=BORN_DIGITAL_CHANNELS)
+
+
+def _has_missing() -> Q:
+    return ~Q(missing=[])
+
+
+def _counted() -> Q:
+    return _paper() & Q(returned_items__isnull=False)
+
+
+def _discrepant() -> Q:
+    return Q(returned_items__isnull=False) & ~Q(returned_items=F("present_items"))
+
+
+_PROBLEMS = {
+    EntryProblem.MISSING: _has_missing,
+    EntryProblem.UNCOUNTED: lambda: _paper() & Q(returned_items__isnull=True),
+    EntryProblem.COUNTED: _counted,
+    EntryProblem.DISCREPANCY: _discrepant,
+}
+
+
+def transfer_entry_search(transfer: TransferList, filters: Mapping[str, Any]) -> QuerySet[TransferEntry]:
+    """The list's entries by section, problem and a case number / enterprise / archival code term."""
+    qs = transfer.entries.select_related("case", "archive")
+    section = filters.get("section")
+    if section == EntrySection.PAPER:
+        qs = qs.filter(_paper())
+    elif section == EntrySection.BORN_DIGITAL:
+        qs = qs.exclude(_paper())
+    if filters.get("problem") in _PROBLEMS:
+        qs = qs.filter(_PROBLEMS[filters["problem"]]())
+    term = (filters.get("q") or "").strip()
+    if term:
+        qs = qs.filter(
+            Q(case__number__startswith=term)
+            | Q(archive__enterprise_name__icontains=term)
+            | Q(archive__archival_code__startswith=term)
+        )
+    return qs.order_by("id")
+
+
+def transfer_entry_page(*, transfer: TransferList, filters: Mapping[str, Any], page: Any = None) -> Page:
+    return Paginator(transfer_entry_search(transfer, filters), ENTRY_PAGE_SIZE).get_page(page)
+
+
+@dataclass(frozen=True)
+class TransferSummary:
+    paper: int
+    born_digital: int
+    missing: int
+    counted: int
+    discrepancies: int
+
+    @property
+    def uncounted(self) -> int:
+        return self.paper - self.counted
+
+
+def transfer_summary(transfer: TransferList) -> TransferSummary:
+    """The counts the detail and count-back pages show above their one page of entries."""
+    figures = transfer.entries.aggregate(
+        paper=Count("id", filter=_paper()),
+        born_digital=Count("id", filter=~_paper()),
+        missing=Count("id", filter=_has_missing()),
+        counted=Count("id", filter=_counted()),
+        discrepancies=Count("id", filter=_discrepant()),
+    )
+    return TransferSummary(**figures)
+
+
 @dataclass(frozen=True)
 class TransferSections:
     paper: list[TransferEntry]
@@ -79,6 +177,19 @@ def transfer_entries(transfer: TransferList) -> TransferSections:
         paper=[e for e in entries if e.case.channel not in BORN_DIGITAL_CHANNELS],
         born_digital=[e for e in entries if e.case.channel in BORN_DIGITAL_CHANNELS],
     )
+
+
+def transfer_entries_with_ids(*, transfer: TransferList, ids: list[int]) -> list[TransferEntry]:
+    return list(transfer.entries.select_related("case", "archive").filter(pk__in=ids).order_by("id"))
+
+
+# Actions recorded on a list that are not transitions of its machine.
+_EVENT_LABELS = {"build": "编制清单", "count": "保存清点"}
+
+
+def transfer_events(transfer: TransferList) -> list[ArchiveEvent]:
+    """The list's trail with the action and states in words."""
+    return labelled_events(transfer, machine=workflows.TRANSFER, labels=_EVENT_LABELS)
 
 
 def transfer_actions(*, transfer: TransferList, user) -> list[Transition]:

@@ -292,42 +292,96 @@ def _back_to_pending(archive: ArchiveFile, actor, transfer: TransferList) -> Non
     archive.save(update_fields=["status", "updated_at"])
 
 
-def transfer_receive(*, transfer: TransferList, actor, counts: dict[int, tuple[int, str]]) -> TransferList:
-    """Count the batch back: `counts` maps each paper entry's id to (returned items, note). An entry that
-    comes back short or long needs a note; the archives wait for shelving again."""
+# How many uncounted entries a refused receipt names; the count-back page filters the rest.
+_NAMED_UNCOUNTED = 20
+
+
+def _count_error(entry: TransferEntry, returned: int | None, note: str) -> str | None:
+    if returned is None:
+        return f"业务 {entry.case.number}：请填写返还件数。"
+    if returned < 0:
+        return f"业务 {entry.case.number}：返还件数不能为负数。"
+    if returned != entry.present_items and not (note or "").strip():
+        sent = entry.present_items
+        return f"业务 {entry.case.number}：返还 {returned} 件与移交 {sent} 件不符，请填写清点说明。"
+    return None
+
+
+def _paper_entries_for_count(locked: TransferList, counts: dict[int, tuple[int, str]]) -> list[TransferEntry]:
+    """The list's paper entries, locked; refuses counts for entries that are not among them."""
+    entries = list(
+        locked.entries.select_related("case", "archive").select_for_update(of=("self",)).order_by("id")
+    )
+    paper = [e for e in entries if not is_born_digital(e.case)]
+    if set(counts) - {e.pk for e in paper}:
+        raise ValidationError({"counts": ["清点数据包含不属于本清单纸质部分的条目。"]})
+    return paper
+
+
+def _store_count(entry: TransferEntry, returned: int, note: str) -> bool:
+    note = (note or "").strip()[:300]
+    if entry.returned_items == returned and entry.return_note == note:
+        return False
+    entry.returned_items = returned
+    entry.return_note = note
+    entry.save(update_fields=["returned_items", "return_note"])
+    return True
+
+
+def transfer_count_entries(*, transfer: TransferList, actor, counts: dict[int, tuple[int, str]]) -> int:
+    """Record part of the count-back while the batch is out: `counts` maps paper entries' ids to
+    (returned items, note). A long list is counted over several sittings; the list stays 已移交 until
+    transfer_receive. Returns how many entries changed; the change is one event on the list."""
     with transaction.atomic():
         locked = _locked(transfer)
         workflows.TRANSFER.check(state=locked.state, action="receive", user=actor)
-        entries = [
-            e for e in locked.entries.select_related("case", "archive").select_for_update(of=("self",))
+        by_id = {e.pk: e for e in _paper_entries_for_count(locked, counts)}
+        errors = [
+            error
+            for pk, (returned, note) in counts.items()
+            if (error := _count_error(by_id[pk], returned, note))
         ]
-        paper = [e for e in entries if not is_born_digital(e.case)]
-        errors: list[str] = []
-        for entry in paper:
-            if entry.pk not in counts:
-                errors.append(f"业务 {entry.case.number}：请填写返还件数。")
-                continue
-            returned, note = counts[entry.pk]
-            if returned is None or returned < 0:
-                errors.append(f"业务 {entry.case.number}：返还件数不能为负数。")
-            elif returned != entry.present_items and not (note or "").strip():
-                errors.append(
-                    f"业务 {entry.case.number}：返还 {returned} 件与移交 {entry.present_items} 件不符，"
-                    "请填写清点说明。"
-                )
-        unknown = set(counts) - {e.pk for e in paper}
-        if unknown:
-            errors.append("清点数据包含不属于本清单纸质部分的条目。")
+        if errors:
+            raise ValidationError({"counts": errors})
+        changed = [
+            by_id[pk] for pk, (returned, note) in counts.items() if _store_count(by_id[pk], returned, note)
+        ]
+        if changed:
+            short_or_long = sum(1 for e in changed if e.returned_items != e.present_items)
+            record_event(
+                obj=locked,
+                action="count",
+                actor=actor,
+                from_state=locked.state,
+                to_state=locked.state,
+                reason=f"清点 {len(changed)} 件业务"
+                + (f"，其中 {short_or_long} 件不符" if short_or_long else ""),
+            )
+    return len(changed)
+
+
+def transfer_receive(
+    *, transfer: TransferList, actor, counts: dict[int, tuple[int, str]] | None = None
+) -> TransferList:
+    """Count the batch back: `counts` maps paper entries' ids to (returned items, note); an entry not in it
+    keeps what transfer_count_entries recorded. Every paper entry must be counted, and one that comes back
+    short or long needs a note; the archives wait for shelving again."""
+    counts = counts or {}
+    with transaction.atomic():
+        locked = _locked(transfer)
+        workflows.TRANSFER.check(state=locked.state, action="receive", user=actor)
+        paper = _paper_entries_for_count(locked, counts)
+        final = {e.pk: counts.get(e.pk, (e.returned_items, e.return_note)) for e in paper}
+        errors = [error for e in paper if (error := _count_error(e, *final[e.pk]))]
+        if len(errors) > _NAMED_UNCOUNTED:
+            errors = [*errors[:_NAMED_UNCOUNTED], f"……共 {len(errors)} 件业务尚未清点或清点有误。"]
         if errors:
             raise ValidationError({"counts": errors})
         apply_transition(machine=workflows.TRANSFER, obj=locked, action="receive", actor=actor)
         for entry in paper:
-            returned, note = counts[entry.pk]
-            entry.returned_items = returned
-            entry.return_note = (note or "").strip()[:300]
-            entry.save(update_fields=["returned_items", "return_note"])
-        for archive in {e.archive_id: e.archive for e in entries}.values():
-            locked_archive = ArchiveFile.objects.select_for_update().get(pk=archive.pk)
+            _store_count(entry, *final[entry.pk])
+        for archive_id in sorted({e.archive_id for e in locked.entries.all()}):
+            locked_archive = ArchiveFile.objects.select_for_update().get(pk=archive_id)
             _back_to_pending(locked_archive, actor, locked)
         locked.received_at = timezone.now()
         locked.received_by = actor

@@ -86,6 +86,11 @@ def test_request_approve_lend_return_through_pages(
     assert act(archivist, "return").status_code == 302
     borrow.refresh_from_db()
     assert borrow.state == BorrowState.RETURNED
+    # The trail names each step and its states in words.
+    trail = client_for(manager).get(reverse("archives:borrow_detail", args=[borrow.pk])).content.decode()
+    for step in ("提交借阅申请（— → 待审批）", "批准（待审批 → 已批准）", "借出/开通（已批准 → 借出中）"):
+        assert step in trail
+    assert "归还/关闭（借出中 → 已归还）" in trail and "lent" not in trail
 
     export = client_for(manager).get(reverse("archives:borrow_export"))
     sheet = load_workbook(io.BytesIO(b"".join(export.streaming_content))).active

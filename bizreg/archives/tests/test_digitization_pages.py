@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from bizreg.archives.imaging import samples
 from bizreg.archives.models import BatchState, DigitizationBatch
+from bizreg.archives.selectors import digitization as digitization_selectors
 from bizreg.archives.services import digitization
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +90,7 @@ def test_create_upload_and_refusals_through_the_pages(client_for, digitizer, arc
 
 
 def test_processing_progress_qa_and_import_through_the_pages(
-    client_for, digitizer, archivist, archive, celery_eager, django_capture_on_commit_callbacks
+    client_for, digitizer, archivist, archive, celery_eager, django_capture_on_commit_callbacks, monkeypatch
 ):
     batch = digitization.batch_create(authority=archive.authority, actor=digitizer)
     item = archive.items.order_by("item_number").first()
@@ -126,6 +127,20 @@ def test_processing_progress_qa_and_import_through_the_pages(
     assert "质检通过，正在生成可检索 PDF 入库" in body(response)
     done = checker.get(reverse("archives:batch_detail", args=[batch.pk]))
     assert 'data-testid="batch-done"' in body(done)
+    trail = body(done)
+    for step in (
+        "创建批次",
+        "接收扫描件",
+        "图像处理（收图 → 图像处理）",
+        "单页质检合格（待检 → 合格）",
+        "入库完成（入库 → 已入库）",
+    ):
+        assert step in trail, step
+    assert "page_pass" not in trail
+    # A long trail shows its latest events.
+    monkeypatch.setattr(digitization_selectors, "BATCH_EVENTS_SHOWN", 2)
+    latest = body(checker.get(reverse("archives:batch_detail", args=[batch.pk])))
+    assert "入库完成（入库 → 已入库）" in latest and "创建批次" not in latest
 
 
 def test_batch_page_filters_list_the_pages_they_name(client_for, digitizer, archive):

@@ -9,7 +9,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from bizreg.archives.models import TransferList, TransferState
+from bizreg.archives.models import ArchiveEvent, TransferList, TransferState
+from bizreg.archives.selectors import transfers as selectors
 from bizreg.archives.services import transfers as services
 from bizreg.archives.tests.test_transfers_services import completed  # noqa: F401
 from bizreg.registration.tests.cases_fixtures import (  # noqa: F401
@@ -88,7 +89,7 @@ def test_build_sign_send_receive_through_the_pages(client_for, archivist, manage
     form = c.get(receive)
     assert form.status_code == 200
     entries = list(transfer.entries.order_by("id"))
-    data = {f"returned_{e.pk}": e.present_items for e in entries}
+    data = {"step": "receive", **{f"returned_{e.pk}": e.present_items for e in entries}}
     data[f"returned_{entries[0].pk}"] = entries[0].present_items + 1
     bad = c.post(receive, data)
     assert bad.status_code == 400 and "请填写清点说明" in body(bad)
@@ -122,3 +123,138 @@ def test_list_filters_and_search(client_for, authority, archivist, completed):  
     assert c.post(cancel, {"reason": ""}).status_code == 400
     assert c.post(cancel, {"reason": "重编"}).status_code == 302
     assert c.post(reverse("archives:transfer_action", args=[transfer.pk, "explode"])).status_code == 404
+
+
+def sent_list(authority, archivist, manager, completed):  # noqa: F811
+    transfer = services.transfer_build(authority=authority, actor=archivist)
+    services.transfer_sign(transfer=transfer, actor=manager)
+    return services.transfer_send(transfer=transfer, actor=archivist, contractor="广州某数字化公司")
+
+
+def test_detail_pages_its_entries_and_filters_them(
+    client_for,
+    authority,
+    archivist,
+    manager,
+    completed,  # noqa: F811
+    monkeypatch,
+):
+    monkeypatch.setattr(selectors, "ENTRY_PAGE_SIZE", 1)
+    transfer = services.transfer_build(authority=authority, actor=archivist)
+    c = client_for(archivist)
+    detail = reverse("archives:transfer_detail", args=[transfer.pk])
+    licensed, withdrawn, online = (completed[k].number for k in ("licensed", "withdrawn", "online"))
+
+    first = body(c.get(detail))
+    assert "第 1 / 3 页" in first and "纸质档案（移交扫描）2 件" in first and "电子原生档案" in first
+    assert sum(number in first for number in (licensed, withdrawn, online)) == 1
+    third = body(c.get(detail, {"page": 3}))
+    assert online in third and licensed not in third
+
+    digital = body(c.get(detail, {"section": "born_digital"}))
+    assert online in digital and licensed not in digital and withdrawn not in digital
+    missing = body(c.get(detail, {"problem": "missing"}))
+    assert withdrawn in missing and "公司章程" in missing and licensed not in missing
+    found = body(c.get(detail, {"q": completed["licensed"].number}))
+    assert licensed in found and withdrawn not in found
+    # The pager keeps the filter.
+    assert "?section=paper&page=2" in body(c.get(detail, {"section": "paper"}))
+
+    bad = c.get(detail, {"section": "boxes", "problem": "lost"})
+    assert bad.status_code == 200 and 'data-testid="filter-errors"' in body(bad)
+    assert "第 1 / 3 页" in body(bad)  # a bad filter filters nothing
+
+
+def test_receive_page_counts_in_sittings_then_receives(
+    client_for,
+    authority,
+    archivist,
+    manager,
+    completed,  # noqa: F811
+    monkeypatch,
+):
+    monkeypatch.setattr(selectors, "ENTRY_PAGE_SIZE", 1)
+    transfer = sent_list(authority, archivist, manager, completed)
+    first, second = selectors.transfer_entries(transfer).paper
+    c = client_for(archivist)
+    receive = reverse("archives:transfer_receive", args=[transfer.pk])
+
+    page = body(c.get(receive))
+    assert "已清点 0 / 2 件" in page and first.case.number in page and second.case.number not in page
+    assert f'name="returned_{first.pk}"' in page and f'value="{first.present_items}"' in page
+
+    # One short entry, saved with its note: the list stays out, the count is kept and logged.
+    saved = c.post(
+        receive + "?problem=uncounted",
+        {"step": "save", f"returned_{first.pk}": first.present_items - 1, f"note_{first.pk}": "少一件，待补"},
+    )
+    assert saved.status_code == 302 and saved["Location"].endswith("?problem=uncounted")
+    transfer.refresh_from_db()
+    first.refresh_from_db()
+    assert transfer.state == TransferState.SENT
+    assert (first.returned_items, first.return_note) == (first.present_items - 1, "少一件，待补")
+    event = ArchiveEvent.objects.get(object_type="transferlist", object_id=transfer.pk, action="count")
+    assert event.actor == archivist and "清点 1 件业务，其中 1 件不符" in event.reason
+
+    # The page now opens on the entry not yet counted; the counted one is kept under 已清点.
+    page = body(c.get(receive))
+    assert "已清点 1 / 2 件" in page and second.case.number in page and first.case.number not in page
+    counted = body(c.get(receive, {"problem": "counted"}))
+    assert first.case.number in counted and "少一件，待补" in counted
+
+    # Receiving now with the first entry still uncounted is refused, nothing changes.
+    refused = c.post(receive, {"step": "receive"})
+    assert refused.status_code == 400 and f"业务 {second.case.number}：请填写返还件数" in body(refused)
+    # A short count without a note is refused on save too.
+    no_note = c.post(receive, {"step": "save", f"returned_{second.pk}": 0})
+    assert no_note.status_code == 400 and "请填写清点说明" in body(no_note)
+    second.refresh_from_db()
+    assert second.returned_items is None
+
+    done = c.post(receive, {"step": "receive", f"returned_{second.pk}": second.present_items})
+    assert done.status_code == 302
+    transfer.refresh_from_db()
+    assert transfer.state == TransferState.RECEIVED
+    assert [e.pk for e in services.transfer_discrepancies(transfer)] == [first.pk]
+    detail = body(c.get(reverse("archives:transfer_detail", args=[transfer.pk])))
+    assert (
+        "1 件业务返还件数与移交不符" in detail
+        and "编制清单" in detail
+        and "保存清点" in detail
+        and "已移交扫描 → 已接收清点" in detail
+    )
+
+
+def test_receive_page_refuses_entries_of_another_list_or_born_digital(
+    client_for,
+    authority,
+    archivist,
+    manager,
+    clerk,
+    completed,  # noqa: F811
+):
+    transfer = sent_list(authority, archivist, manager, completed)
+    online = selectors.transfer_entries(transfer).born_digital[0]
+    receive = reverse("archives:transfer_receive", args=[transfer.pk])
+    c = client_for(archivist)
+    foreign = c.post(receive, {"step": "save", "returned_999999": 1})
+    assert foreign.status_code == 400 and "不属于本清单的条目" in body(foreign)
+    digital = c.post(receive, {"step": "save", f"returned_{online.pk}": 1})
+    assert digital.status_code == 400 and "不属于本清单纸质部分" in body(digital)
+    negative = c.post(
+        receive, {"step": "save", f"returned_{selectors.transfer_entries(transfer).paper[0].pk}": -1}
+    )
+    assert negative.status_code == 400
+    assert not ArchiveEvent.objects.filter(object_id=transfer.pk, action="count").exists()
+    for user in (manager, clerk):
+        assert client_for(user).get(receive).status_code == 403
+        assert client_for(user).post(receive, {"step": "receive"}).status_code == 403
+
+
+def test_receive_page_of_a_list_not_sent_shows_no_buttons(client_for, authority, archivist, completed):  # noqa: F811
+    transfer = services.transfer_build(authority=authority, actor=archivist)
+    receive = reverse("archives:transfer_receive", args=[transfer.pk])
+    page = body(client_for(archivist).get(receive))
+    assert 'data-testid="not-receivable"' in page and 'value="receive"' not in page
+    refused = client_for(archivist).post(receive, {"step": "receive"})
+    assert refused.status_code == 409

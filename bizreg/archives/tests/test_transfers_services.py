@@ -178,6 +178,54 @@ def test_receive_needs_every_paper_entry(authority, archivist, manager, complete
         services.transfer_receive(transfer=transfer, actor=archivist, counts={online.pk: (1, "")})
 
 
+def test_counting_in_parts_keeps_the_list_out_until_received(
+    authority, archivist, manager, completed, monkeypatch
+):
+    transfer = build(authority, archivist)
+    with pytest.raises(TransitionNotAllowed):  # not out yet
+        services.transfer_count_entries(transfer=transfer, actor=archivist, counts={})
+    services.transfer_sign(transfer=transfer, actor=manager)
+    services.transfer_send(transfer=transfer, actor=archivist, contractor="某公司")
+    first, second = selectors.transfer_entries(transfer).paper
+    online = selectors.transfer_entries(transfer).born_digital[0]
+    with pytest.raises(PermissionDenied):
+        services.transfer_count_entries(transfer=transfer, actor=manager, counts={first.pk: (1, "")})
+    with pytest.raises(ValidationError, match="不属于本清单纸质部分"):
+        services.transfer_count_entries(transfer=transfer, actor=archivist, counts={online.pk: (1, "")})
+
+    assert (
+        services.transfer_count_entries(
+            transfer=transfer, actor=archivist, counts={first.pk: (first.present_items, "")}
+        )
+        == 1
+    )
+    # The same count again changes nothing and logs nothing more.
+    assert (
+        services.transfer_count_entries(
+            transfer=transfer, actor=archivist, counts={first.pk: (first.present_items, "")}
+        )
+        == 0
+    )
+    assert summary_of(transfer) == (2, 1, 0)
+
+    monkeypatch.setattr(services, "_NAMED_UNCOUNTED", 0)
+    with pytest.raises(ValidationError, match="共 1 件业务尚未清点或清点有误"):
+        services.transfer_receive(transfer=transfer, actor=archivist)
+    # The stored count of the first entry and the given one of the second close the list.
+    received = services.transfer_receive(
+        transfer=transfer, actor=archivist, counts={second.pk: (second.present_items + 1, "多一件他案材料")}
+    )
+    assert received.state == TransferState.RECEIVED
+    assert summary_of(received) == (2, 2, 1)
+    with pytest.raises(TransitionNotAllowed):  # closed: no more counting
+        services.transfer_count_entries(transfer=transfer, actor=archivist, counts={first.pk: (0, "x")})
+
+
+def summary_of(transfer) -> tuple[int, int, int]:
+    summary = selectors.transfer_summary(transfer)
+    return summary.paper, summary.counted, summary.discrepancies
+
+
 def test_numbers_are_consecutive_per_year(authority, archivist, completed):
     a = build(authority, archivist, case_ids=[completed["licensed"].pk])
     b = build(authority, archivist, case_ids=[completed["withdrawn"].pk])

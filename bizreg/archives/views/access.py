@@ -24,7 +24,6 @@ from bizreg.archives import workflows
 from bizreg.archives.forms_access import AccessFilterForm, DecisionForm, GrantForm
 from bizreg.archives.models import AccessState
 from bizreg.archives.selectors import access as selectors
-from bizreg.archives.selectors.events import events_of
 from bizreg.archives.selectors.records import item_scan_page
 from bizreg.archives.services import access as services
 from bizreg.archives.services.access_log import viewer_name
@@ -90,7 +89,7 @@ def _detail_context(request, access) -> dict:
             and access.grant_until > timezone.now()
             and request.user.has_perm(SERVE_PERM)
         ),
-        "events": events_of(access)[:100],
+        "events": selectors.access_events(access),
     }
 
 

@@ -20,7 +20,6 @@ from bizreg.archives.forms_transfers import (
     ReasonForm,
 )
 from bizreg.archives.selectors import borrowing as selectors
-from bizreg.archives.selectors.events import events_of
 from bizreg.archives.services import borrowing as services
 from bizreg.archives.views.transfers import conflict
 from bizreg.core.excel import xlsx_response
@@ -91,7 +90,7 @@ def _detail_context(request, borrow, reason_form=None) -> dict:
     return {
         "borrow": borrow,
         "actions": selectors.borrow_actions(borrow=borrow, user=request.user),
-        "events": events_of(borrow),
+        "events": selectors.borrow_events(borrow),
         "reason_form": reason_form or ReasonForm(required=False),
         "now": timezone.now(),
     }

@@ -29,7 +29,6 @@ from bizreg.archives.forms_digitization import (
 )
 from bizreg.archives.models import BatchState
 from bizreg.archives.selectors import digitization as selectors
-from bizreg.archives.selectors.events import events_of
 from bizreg.archives.services import digitization as services
 from bizreg.archives.views.common import conflict, query_without_page
 from bizreg.core.excel import xlsx_response
@@ -117,7 +116,7 @@ def batch_detail(request, pk: int):
         "query": f"show={show}" if show else "",
         "actions": [t.action for t in workflows.BATCH.available(state=batch.state, user=request.user)],
         "upload_form": ScanUploadForm(),
-        "events": events_of(batch)[:200],
+        "events": selectors.batch_events(batch),
     }
     if request.htmx and not request.htmx.boosted:
         return render(request, "archives/digitization/_status.html", context)

@@ -16,10 +16,11 @@ from bizreg.archives.forms_transfers import (
     ReasonForm,
     ReceiveForm,
     TransferBuildForm,
+    TransferEntryFilterForm,
     TransferFilterForm,
 )
 from bizreg.archives.selectors import transfers as selectors
-from bizreg.archives.selectors.events import events_of
+from bizreg.archives.selectors.transfers import EntryProblem, EntrySection
 from bizreg.archives.services import transfers as services
 from bizreg.archives.views.common import conflict
 from bizreg.core.excel import workbook_response
@@ -82,13 +83,28 @@ def transfer_build(request):
     )
 
 
+def _entry_filters(data, *, paper_only: bool = False) -> tuple[TransferEntryFilterForm, dict, str]:
+    """The entry filter form, its valid filters, and the query string the pager keeps."""
+    form = TransferEntryFilterForm(data, paper_only=paper_only)
+    filters = form.cleaned_data if form.is_valid() else {}
+    query = data.copy()
+    query.pop("page", None)
+    return form, filters, query.urlencode()
+
+
 def _detail_context(request, transfer, **forms) -> dict:
+    entry_form, filters, query = _entry_filters(request.GET)
     return {
         "transfer": transfer,
-        "sections": selectors.transfer_entries(transfer),
+        "summary": selectors.transfer_summary(transfer),
+        "entry_form": entry_form,
+        "page": selectors.transfer_entry_page(
+            transfer=transfer, filters=filters, page=request.GET.get("page")
+        ),
+        "query": query,
+        "born_digital_channels": selectors.BORN_DIGITAL_CHANNELS,
         "actions": selectors.transfer_actions(transfer=transfer, user=request.user),
-        "discrepancies": services.transfer_discrepancies(transfer),
-        "events": events_of(transfer),
+        "events": selectors.transfer_events(transfer),
         "contractor_form": forms.get("contractor_form") or ContractorForm(),
         "cancel_form": forms.get("cancel_form") or ReasonForm(),
     }
@@ -142,28 +158,74 @@ def transfer_action(request, pk: int, action: str):
     return redirect("archives:transfer_detail", pk=transfer.pk)
 
 
+def _posted_entry_ids(data) -> list[int]:
+    return [int(key[9:]) for key in data if key.startswith("returned_") and key[9:].isdigit()]
+
+
 @login_required
 @permission_required([VIEW, "archives.receive_transferlist"], raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def transfer_receive(request, pk: int):
+    """Count the batch back a page at a time: 保存本页 records the page's counts, 确认接收 takes them with
+    the ones recorded before and closes the list. The page opens on the entries not yet counted."""
     transfer = selectors.transfer_for(user=request.user, pk=pk)
-    sections = selectors.transfer_entries(transfer)
-    form = ReceiveForm(request.POST or None, entries=sections.paper)
+    summary = selectors.transfer_summary(transfer)
+    data = request.GET.copy()
+    if "problem" not in data and summary.uncounted:
+        data["problem"] = EntryProblem.UNCOUNTED
+    filter_form, filters, query = _entry_filters(data, paper_only=True)
+    page = selectors.transfer_entry_page(
+        transfer=transfer,
+        filters={**filters, "section": EntrySection.PAPER},
+        page=request.GET.get("page"),
+    )
+    if request.method == "POST":
+        # The entries are the ones posted, not the page as it is now: another archivist may have counted.
+        posted = _posted_entry_ids(request.POST)
+        entries = selectors.transfer_entries_with_ids(transfer=transfer, ids=posted)
+    else:
+        entries = list(page)
+    form = ReceiveForm(request.POST or None, entries=entries)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.transfer_receive(transfer=transfer, actor=request.user, counts=form.counts())
-        except TransitionNotAllowed as exc:
-            return conflict(request, str(exc))
-        except ValidationError as exc:
-            form.add_service_errors(exc)
+        if len(entries) != len(set(posted)):
+            form.add_error(None, "清点数据包含不属于本清单的条目。")
         else:
-            messages.success(request, f"移交清单 {transfer.number} 已接收清点，档案待上架。")
-            return redirect("archives:transfer_detail", pk=transfer.pk)
+            try:
+                if request.POST.get("step") == "receive":
+                    services.transfer_receive(transfer=transfer, actor=request.user, counts=form.counts())
+                else:
+                    changed = services.transfer_count_entries(
+                        transfer=transfer, actor=request.user, counts=form.counts()
+                    )
+            except TransitionNotAllowed as exc:
+                return conflict(request, str(exc))
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                if request.POST.get("step") == "receive":
+                    messages.success(request, f"移交清单 {transfer.number} 已接收清点，档案待上架。")
+                    return redirect("archives:transfer_detail", pk=transfer.pk)
+                messages.success(request, f"已保存 {changed} 件业务的清点结果。")
+                # Counted entries leave the 未清点 filter, so its next ones are on its first page.
+                keep_page = filters.get("problem") != EntryProblem.UNCOUNTED
+                again = query + (f"&page={page.number}" if keep_page and page.number > 1 else "")
+                return redirect(f"{reverse('archives:transfer_receive', args=[transfer.pk])}?{again}")
     status = 400 if request.method == "POST" else 200
     return render(
         request,
         "archives/transfers/receive.html",
-        {"transfer": transfer, "form": form, "sections": sections},
+        {
+            "transfer": transfer,
+            "form": form,
+            "summary": summary,
+            "filter_form": filter_form,
+            "page": page,
+            "query": query,
+            "can_receive": any(
+                t.action == "receive"
+                for t in selectors.transfer_actions(transfer=transfer, user=request.user)
+            ),
+        },
         status=status,
     )
 
