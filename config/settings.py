@@ -166,6 +166,10 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Excel exports of more rows than this are made by a worker and downloaded from the job page by their
+# submitter only, for EXPORT_KEEP_HOURS (bizreg.core.exports).
+EXPORT_INLINE_MAX_ROWS = int(os.environ.get("EXPORT_INLINE_MAX_ROWS", 10_000))
+EXPORT_KEEP_HOURS = int(os.environ.get("EXPORT_KEEP_HOURS", 24))
 # Largest evidence file of an identity-misuse case (photos of a site visit, scanned documents).
 INVESTIGATIONS_EVIDENCE_MAX_BYTES = int(os.environ.get("INVESTIGATIONS_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -284,6 +288,8 @@ CELERY_BEAT_SCHEDULE = {
     "tracking-overdue-appeals": {"task": "tracking.overdue_appeals", "schedule": crontab(hour=8, minute=15)},
     # Background jobs whose worker died or whose queue message was lost (Redis keeps nothing on disk).
     "core-recover-stalled-jobs": {"task": "core.recover_stalled_jobs", "schedule": 300.0},
+    # Export files made in the background are kept for EXPORT_KEEP_HOURS, then deleted.
+    "core-purge-expired-outputs": {"task": "core.purge_expired_outputs", "schedule": 3600.0},
 }
 (VAR_DIR / "celery").mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_noop
 
+from bizreg.consultation import exports  # noqa: F401 — registers the call log's export
 from bizreg.core.jobs import JobError, Progress, register_job_runner
 from bizreg.core.models import BackgroundJob
 

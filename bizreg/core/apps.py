@@ -7,7 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "基础"
 
     def ready(self) -> None:
-        from bizreg.core import jobs, metrics_registry
+        from bizreg.core import exports, jobs, metrics_registry  # noqa: F401 — exports registers its runner
 
         metrics_registry.autodiscover()
         jobs.autodiscover()

@@ -141,6 +141,8 @@ class BackgroundJob(models.Model):
     # The last sign of life: queued, started or progressed. A job quiet for too long has lost its worker
     # or its queue message (core.services.job_recover_stalled).
     heartbeat_at = models.DateTimeField("最近活动时间", default=timezone.now)
+    # A file the job made for its submitter (an Excel export); deleted after a while (services).
+    output_file = models.FileField("生成文件", upload_to="jobs/output/%Y/%m/", blank=True)
 
     class Meta:
         verbose_name = "后台任务"

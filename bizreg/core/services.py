@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
+from pathlib import Path
 
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -232,3 +237,51 @@ def job_recover_stalled(*, now: dt.datetime | None = None) -> dict[str, int]:
             counts["requeued"] += 1
             logger.warning("background job %s (%s) stalled; queued again", job.pk, job.kind)
     return counts
+
+
+def export_keep_hours() -> int:
+    """How long a job's output file (an export with personal data, masked) stays downloadable."""
+    return int(getattr(settings, "EXPORT_KEEP_HOURS", 24))
+
+
+def job_store_output(*, job: BackgroundJob, content, filename: str) -> None:
+    """Keep the file this run made (replacing an earlier run's); refused when another run took the job."""
+    previous = job.output_file.name
+    stored = default_storage.save(
+        f"jobs/output/{timezone.localtime():%Y/%m}/job{job.pk}-{uuid.uuid4().hex}{Path(filename).suffix}",
+        File(content),
+    )
+    if not _this_run(job).update(output_file=stored, heartbeat_at=timezone.now()):
+        default_storage.delete(stored)
+        raise JobSuperseded(f"后台任务 #{job.pk} 的第 {job.attempts} 次运行已被接替")
+    if previous:
+        default_storage.delete(previous)
+    job.refresh_from_db()
+
+
+def job_output_expires_at(job: BackgroundJob) -> dt.datetime | None:
+    if not job.output_file or job.finished_at is None:
+        return None
+    return job.finished_at + dt.timedelta(hours=export_keep_hours())
+
+
+def job_purge_expired_outputs(*, now: dt.datetime | None = None) -> int:
+    """Delete the output files kept longer than export_keep_hours(); the job records that its file expired.
+    Returns how many files were deleted."""
+    now = now or timezone.now()
+    expired = BackgroundJob.objects.exclude(output_file="").filter(
+        finished_at__lt=now - dt.timedelta(hours=export_keep_hours())
+    )
+    purged = 0
+    for job in expired:
+        with transaction.atomic():
+            locked = BackgroundJob.objects.select_for_update().get(pk=job.pk)
+            if not locked.output_file:
+                continue
+            name = locked.output_file.name
+            locked.output_file = ""
+            locked.result = {**locked.result, "expired_at": now.isoformat()}
+            locked.save(update_fields=["output_file", "result"])
+            transaction.on_commit(lambda name=name: default_storage.delete(name))
+            purged += 1
+    return purged

@@ -17,3 +17,10 @@ def recover_stalled_jobs() -> dict[str, int]:
     from bizreg.core import services
 
     return services.job_recover_stalled()
+
+
+@shared_task(name="core.purge_expired_outputs", ignore_result=True)
+def purge_expired_outputs() -> int:
+    from bizreg.core import services
+
+    return services.job_purge_expired_outputs()

@@ -1,13 +1,16 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpResponseServerError, JsonResponse
+from django.http import FileResponse, Http404, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from bizreg.core import jobs, selectors, services
 from bizreg.core.forms import AccessLogFilterForm
+from bizreg.core.models import BackgroundJob
 
 
 @login_required
@@ -44,14 +47,35 @@ def access_log(request):
 @login_required
 def job_detail(request, pk: int):
     job = selectors.job_for(user=request.user, pk=pk)
+    mine = job.created_by_id == request.user.pk
+    # An export job names its list and the page it came from (a path on this site only).
+    back_url = job.parameters.get("back_url", "")
     context = {
         "job": job,
         "kind_label": jobs.kind_label(job.kind),
-        "can_retry": job.created_by_id == request.user.pk,
+        "subject": gettext(job.parameters["label"]) if job.parameters.get("label") else "",
+        "back_url": back_url if url_has_allowed_host_and_scheme(back_url, allowed_hosts=None) else "",
+        "can_retry": mine,
+        "can_download": mine and bool(job.output_file),
+        "output_expires_at": services.job_output_expires_at(job),
     }
     if request.htmx:
         return render(request, "core/_job_progress.html", context)
     return render(request, "core/job_detail.html", context)
+
+
+@login_required
+@require_GET
+def job_download(request, pk: int):
+    """The file the job made; only its submitter may fetch it (others, even supervisors, get 404)."""
+    job = selectors.job_for(user=request.user, pk=pk)
+    if job.created_by_id != request.user.pk or job.status != BackgroundJob.Status.SUCCEEDED:
+        raise Http404(_("没有找到该文件。"))
+    if not job.output_file:
+        raise Http404(_("该文件已超过保留期限被删除，请重新导出。"))
+    return FileResponse(
+        job.output_file.open("rb"), as_attachment=True, filename=job.result.get("filename") or "export.xlsx"
+    )
 
 
 @login_required

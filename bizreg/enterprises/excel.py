@@ -10,7 +10,7 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
@@ -20,9 +20,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 
+from bizreg.core.excel import safe_cell
 from bizreg.core.masking import mask_id_number
 from bizreg.core.money import TEN_THOUSAND, yuan_to_wan
 from bizreg.enterprises.models import EnterpriseStatus, EntityType, IndustrySection
@@ -49,7 +49,6 @@ _LABEL_BY_FIELD = {name: header for header, name in IMPORT_COLUMNS} | {
     "uscc_exception_reason": "例外确认理由",
 }
 ZIP_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ImportFileError(Exception):
@@ -303,16 +302,6 @@ def read_import_rows(fh: IO[bytes], *, streets: Mapping[str, int]) -> ParsedImpo
 # --- writing workbooks ----------------------------------------------------------------------------------
 
 
-def safe_cell(value: Any) -> Any:
-    """Text as text: no formula injection (=, +, -, @ …) and no characters Excel refuses."""
-    if not isinstance(value, str):
-        return value
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    if value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
@@ -412,45 +401,34 @@ _EXPORT_VALUES = (
 )
 
 
-def write_export(queryset, fh: IO[bytes], *, full_id: bool) -> int:
-    """Write the enterprises of `queryset` (annotated with is_locked) as .xlsx into fh; returns the rows.
+EXPORT_WIDTHS = (22, 10, 36, 14, 12, 22, 14, 12, 40, 24, 40, 12, 8, 16, 8, 12, 8)
 
-    Write-only mode keeps memory flat however many rows there are.
-    """
+
+def export_rows(queryset, *, full_id: bool) -> Iterator[list]:
+    """The export's rows of the enterprises of `queryset` (annotated with is_locked), read in chunks."""
     entity_labels = dict(EntityType.choices)
     industry_labels = dict(IndustrySection.choices)
     status_labels = dict(EnterpriseStatus.choices)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("商事主体")
-    for index, width in enumerate((22, 10, 36, 14, 12, 22, 14, 12, 40, 24, 40, 12, 8, 16, 8, 12, 8)):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    sheet.append(list(EXPORT_HEADERS))
-    count = 0
     for row in queryset.values_list(*_EXPORT_VALUES).iterator(chunk_size=2000):
         values = dict(zip(_EXPORT_VALUES, row, strict=True))
         id_number = values["legal_rep_id_number"]
         capital = values["registered_capital"]
-        sheet.append(
-            [
-                safe_cell(values["uscc"]),
-                "例外" if values["uscc_is_exception"] else "",
-                safe_cell(values["name"]),
-                entity_labels.get(values["entity_type"], values["entity_type"]),
-                safe_cell(values["legal_rep_name"]),
-                safe_cell(id_number if full_id else mask_id_number(id_number)),
-                float(yuan_to_wan(capital)) if capital is not None else None,
-                values["established_on"],
-                safe_cell(values["business_scope"]),
-                industry_labels.get(values["industry"], values["industry"]),
-                safe_cell(values["address"]),
-                safe_cell(values["street__name"]),
-                "是" if values["in_ftz"] else "否",
-                safe_cell(values["ftz_area"]),
-                status_labels.get(values["status"], values["status"]),
-                values["status_changed_on"],
-                "锁定" if values["is_locked"] else "",
-            ]
-        )
-        count += 1
-    workbook.save(fh)
-    return count
+        yield [
+            values["uscc"],
+            "例外" if values["uscc_is_exception"] else "",
+            values["name"],
+            entity_labels.get(values["entity_type"], values["entity_type"]),
+            values["legal_rep_name"],
+            id_number if full_id else mask_id_number(id_number),
+            float(yuan_to_wan(capital)) if capital is not None else None,
+            values["established_on"],
+            values["business_scope"],
+            industry_labels.get(values["industry"], values["industry"]),
+            values["address"],
+            values["street__name"],
+            "是" if values["in_ftz"] else "否",
+            values["ftz_area"],
+            status_labels.get(values["status"], values["status"]),
+            values["status_changed_on"],
+            "锁定" if values["is_locked"] else "",
+        ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bizreg.core.jobs import Progress, register_job_runner
 from bizreg.core.models import BackgroundJob
-from bizreg.enterprises import services
+from bizreg.enterprises import exports, services  # noqa: F401 — exports registers the register's export
 
 
 @register_job_runner(services.IMPORT_JOB_KIND, label="商事主体 Excel 导入")

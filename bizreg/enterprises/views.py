@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import tempfile
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -18,9 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from bizreg.core import selectors as core_selectors
 from bizreg.core import services as core_services
 from bizreg.core.excel import XLSX
+from bizreg.core.exports import respond as respond_with_export
 from bizreg.core.models import AccessLog, Authority, BackgroundJob
 from bizreg.core.scoping import authority_ids_for, default_authority_for
-from bizreg.enterprises import excel, selectors, services
+from bizreg.enterprises import excel, exports, selectors, services
+from bizreg.enterprises.exports import FULL_ID_PERM
 from bizreg.enterprises.forms import (
     EnterpriseForm,
     FtzRuleForm,
@@ -29,14 +28,6 @@ from bizreg.enterprises.forms import (
     UnlockForm,
     UsccExceptionForm,
 )
-
-FULL_ID_PERM = "core.view_full_personal_data"
-
-
-def export_max_rows() -> int:
-    from django.conf import settings
-
-    return int(getattr(settings, "ENTERPRISE_EXPORT_MAX_ROWS", 100_000))
 
 
 def _authority_of(user) -> Authority:
@@ -73,37 +64,11 @@ def enterprise_list(request):
 @permission_required("enterprises.export_enterprise", raise_exception=True)
 @require_GET
 def enterprise_export(request):
-    full_id = request.GET.get("full_id") == "1"
-    if full_id and not request.user.has_perm(FULL_ID_PERM):
-        raise PermissionDenied(_("您没有导出完整身份证号的权限。"))
-    queryset = selectors.enterprise_search(user=request.user, params=request.GET)
-    limit = export_max_rows()
-    if queryset.order_by().values("pk")[: limit + 1].count() > limit:
-        messages.error(
-            request,
-            _("导出结果超过 %(limit)s 条，请先用筛选条件缩小范围后再导出。") % {"limit": f"{limit:,}"},
-        )
-        query = request.GET.copy()
-        query.pop("full_id", None)
-        return redirect(f"{reverse('enterprises:list')}?{query.urlencode()}")
-    # A spooled temporary file: small exports stay in memory, big ones go to disk, never whole in RAM.
-    buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 — FileResponse closes it
-    count = excel.write_export(queryset, buffer, full_id=full_id)
-    if full_id:
-        core_services.access_log_record(
-            user=request.user,
-            action=AccessLog.Action.EXPORT,
-            object_type="enterprises.Enterprise",
-            object_id="export",
-            object_label=_("商事主体导出（%(count)d 条）") % {"count": count},
-            fields="legal_rep_id_number",
-            record_count=count,
-            authority=default_authority_for(request.user),
-            request=request,
-        )
-    buffer.seek(0)
-    filename = _("商事主体_%(time)s.xlsx") % {"time": f"{timezone.localtime():%Y%m%d_%H%M%S}"}
-    return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX)
+    query = request.GET.copy()
+    query.pop("full_id", None)
+    return respond_with_export(
+        request, exports.ENTERPRISES, back_url=f"{reverse('enterprises:list')}?{query.urlencode()}"
+    )
 
 
 # --- detail ---------------------------------------------------------------------------------------------

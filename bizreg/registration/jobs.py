@@ -9,6 +9,7 @@ from django.utils.translation import gettext_noop
 
 from bizreg.core.jobs import Progress, register_job_runner
 from bizreg.core.models import BackgroundJob
+from bizreg.registration import exports  # noqa: F401 — registers the registration lists' Excel exports
 from bizreg.registration.services import imports as import_services
 
 

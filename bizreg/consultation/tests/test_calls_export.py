@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from bizreg.consultation.models import CallOutcome
 from bizreg.consultation.selectors.calls import EXPORT_HEADERS
 from bizreg.consultation.tests.metrics_fixtures import local, make_call, make_hotline
+from bizreg.core.models import AccessLog, BackgroundJob
 
 pytestmark = pytest.mark.django_db
 
@@ -46,3 +47,24 @@ def test_whole_numbers_need_the_permission(role_users, client_for, authority):
 def test_a_bad_filter_is_reported_not_exported(role_users, client_for):
     response = client_for(role_users["hotline_agent"]).get("/consultation/calls/export/?date_from=2025-13-01")
     assert response.status_code == 302 and "/consultation/calls/" in response["Location"]
+
+
+def test_whole_numbers_are_logged_at_once_or_when_the_worker_writes_them(
+    authority, role_users, client_for, settings, celery_eager, django_capture_on_commit_callbacks
+):
+    hotline = make_hotline(authority)
+    for hour in (9, 10):
+        make_call(hotline, offered_at=local(2025, 3, 3, hour), talk=60)
+    manager = role_users["manager"]
+    rows = _rows(client_for(manager).get("/consultation/calls/export/?full=1"))
+    assert {r[EXPORT_HEADERS.index("来电号码")] for r in rows[1:]} == {"13812345678"}
+    log = AccessLog.objects.get()
+    assert (log.user, log.record_count, log.fields, log.authority) == (manager, 2, "caller_number", authority)
+
+    settings.EXPORT_INLINE_MAX_ROWS = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = client_for(manager).get("/consultation/calls/export/?full=1")
+    job = BackgroundJob.objects.get(kind="core.export")
+    assert queued["Location"] == f"/jobs/{job.pk}/"
+    assert _rows(client_for(manager).get(f"/jobs/{job.pk}/download/")) == rows
+    assert AccessLog.objects.count() == 2 and AccessLog.objects.latest("pk").record_count == 2

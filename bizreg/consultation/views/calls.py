@@ -3,7 +3,6 @@ history, the note edit and the access-logged reveal of a caller's full number. T
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,19 +12,19 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from openpyxl import Workbook
 
+from bizreg.consultation import exports
+from bizreg.consultation.exports import FULL_PERM
 from bizreg.consultation.forms.calls import TOPIC_NUMBERS, CallFilterForm, CallLogForm, CallNoteForm
 from bizreg.consultation.models import Call, CallOutcome
 from bizreg.consultation.selectors import calls as selectors
 from bizreg.consultation.selectors import hotline as hotline_selectors
 from bizreg.consultation.services import calls as services
 from bizreg.core import services as core_services
-from bizreg.core.excel import safe_cell, workbook_response
+from bizreg.core.exports import respond as respond_with_export
 from bizreg.core.models import AccessLog, Authority
 from bizreg.core.scoping import authority_ids_for, default_authority_for
 
-FULL_PERM = "core.view_full_personal_data"
 # Keyboard shortcuts of the outcome radios (Alt+letter), in CallOutcome order.
 OUTCOME_KEYS = {
     CallOutcome.ANSWERED: "a",
@@ -33,10 +32,6 @@ OUTCOME_KEYS = {
     CallOutcome.BUSY: "y",
     CallOutcome.MISSED: "m",
 }
-
-
-def export_max_rows() -> int:
-    return int(getattr(settings, "CONSULTATION_EXPORT_MAX_ROWS", 200_000))
 
 
 def _authority_for_logging(user, agent) -> Authority:
@@ -79,46 +74,9 @@ def call_list(request):
 @permission_required("consultation.view_call", raise_exception=True)
 @require_GET
 def call_export(request):
-    """The filtered calls as Excel; numbers masked, or whole with `full=1` (permission, access-logged)."""
-    form = CallFilterForm(request.GET or None, user=request.user)
+    """The filtered calls as Excel (consultation.exports); a large export is made in the background."""
     back = f"{reverse('consultation:call_list')}?{request.GET.urlencode()}"
-    if request.GET and not form.is_valid():
-        messages.error(request, _("筛选条件无效，请修改后再导出。"))
-        return redirect(back)
-    full = request.GET.get("full") == "1"
-    if full and not request.user.has_perm(FULL_PERM):
-        raise PermissionDenied(_("您没有导出完整来电号码的权限。"))
-    filters = form.cleaned_data if request.GET else {}
-    queryset = selectors.call_search(user=request.user, filters=filters, full_numbers=full)
-    limit = export_max_rows()
-    count = queryset.order_by().values("pk")[: limit + 1].count()
-    if count > limit:
-        messages.error(
-            request,
-            _("导出结果超过 %(limit)s 条，请先用筛选条件缩小范围后再导出。") % {"limit": f"{limit:,}"},
-        )
-        return redirect(back)
-    if full:
-        core_services.access_log_record(
-            user=request.user,
-            action=AccessLog.Action.EXPORT,
-            object_type="consultation.Call",
-            object_id="export",
-            object_label=_("来电记录导出（%(count)d 条）") % {"count": count},
-            fields="caller_number",
-            record_count=count,
-            request=request,
-        )
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("来电记录"))
-    widths = (18, 14, 10, 12, 15, 16, 18, 18, 10, 10, 20, 10, 8, 22, 20, 8, 16, 50)
-    for index, width in enumerate(widths):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    sheet.append(list(selectors.EXPORT_HEADERS))
-    for row in selectors.call_export_rows(queryset, full=full):
-        sheet.append([safe_cell(value) for value in row])
-    filename = _("来电记录_%(time)s.xlsx") % {"time": f"{timezone.localtime():%Y%m%d_%H%M%S}"}
-    return workbook_response(workbook, filename)
+    return respond_with_export(request, exports.CALLS, back_url=back)
 
 
 # --- the fast call log ----------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 import io
 
 import pytest
+from django.contrib.auth.models import Permission
 from openpyxl import load_workbook
 
-from bizreg.core.models import AccessLog
+from bizreg.core import jobs
+from bizreg.core.models import AccessLog, BackgroundJob
 from bizreg.enterprises import excel, services
 from bizreg.enterprises.tests.conftest import next_uscc, wrong_check_digit
 
@@ -89,3 +91,35 @@ def test_safe_cell_leaves_ordinary_values_alone():
     assert excel.safe_cell("广州南沙") == "广州南沙"
     assert excel.safe_cell(12) == 12
     assert excel.safe_cell("=1+1") == "'=1+1"
+
+
+def test_a_large_full_id_export_is_made_in_the_background_and_logged_then(
+    client_for, clerk, create, settings, celery_eager, django_capture_on_commit_callbacks
+):
+    first, second = create(), create()
+    settings.EXPORT_INLINE_MAX_ROWS = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = client_for(clerk).get("/enterprises/export/", {"full_id": "1"})
+    job = BackgroundJob.objects.get(kind="core.export")
+    assert queued.status_code == 302 and queued["Location"] == f"/jobs/{job.pk}/"
+    job.refresh_from_db()
+    assert job.status == BackgroundJob.Status.SUCCEEDED
+    # Logged when the worker wrote the identifiers, with the submitter and the count, not at the request.
+    log = AccessLog.objects.get()
+    assert (log.user, log.action, log.record_count, log.ip_address) == (clerk, "export", 2, None)
+    rows = rows_of(client_for(clerk).get(f"/jobs/{job.pk}/download/"))
+    assert {r["法定代表人身份证号"] for r in rows} == {first.legal_rep_id_number, second.legal_rep_id_number}
+
+
+def test_a_background_full_id_export_fails_when_the_right_is_gone(client_for, clerk, create, settings):
+    create(), create()
+    settings.EXPORT_INLINE_MAX_ROWS = 1
+    client_for(clerk).get("/enterprises/export/", {"full_id": "1"})  # queued; the worker has not run yet
+    job = BackgroundJob.objects.get(kind="core.export")
+    clerk.groups.clear()
+    clerk.user_permissions.add(Permission.objects.get(codename="export_enterprise"))
+    clerk = type(clerk).objects.get(pk=clerk.pk)  # a fresh permission cache, as the worker has
+    assert jobs.execute(job.pk) == "failed"
+    job.refresh_from_db()
+    assert "提交人已无该导出的权限" in job.error and "完整身份证号" in job.error
+    assert not job.output_file and not AccessLog.objects.exists()

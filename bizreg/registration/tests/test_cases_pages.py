@@ -11,9 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
-from bizreg.core.models import AccessLog
+from bizreg.core.models import AccessLog, BackgroundJob
 from bizreg.enterprises import services as enterprise_services
 from bizreg.registration.models import CaseState, CaseTransitionLog, RegistrationCase
+from bizreg.registration.selectors import cases as case_selectors
 from bizreg.registration.services import cases as services
 from bizreg.registration.tests.cases_fixtures import *  # noqa: F403 — fixtures
 from bizreg.registration.tests.cases_fixtures import APPLICANT_ID, at
@@ -126,6 +127,34 @@ def test_export_is_masked_and_filtered(client_for, clerk, intake):
     assert row[8] == "138****8000"
     assert row[9] == "李**人"
     assert other.number not in str(rows)
+
+
+def test_a_large_export_is_made_in_the_background_with_the_same_rows(
+    client_for, clerk, intake, settings, celery_eager, django_capture_on_commit_callbacks, monkeypatch
+):
+    cases = [intake(enterprise_name=f"后台导出测试{n}有限公司") for n in range(3)]
+    query = {"q": "后台导出测试"}
+    at_once = client_for(clerk).get("/registration/cases/export/", query)
+    expected = list(load_workbook(io.BytesIO(b"".join(at_once.streaming_content))).active.values)
+
+    settings.EXPORT_INLINE_MAX_ROWS = 2
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = client_for(clerk).get("/registration/cases/export/", query, follow=True)
+    page = queued.content.decode()
+    assert queued.redirect_chain[-1][0].startswith("/jobs/") and "共 3 条，已转入后台生成 Excel" in page
+    assert "Excel 导出 · 登记业务" in page and 'href="/registration/cases/?q=' in page  # back to the list
+    job = BackgroundJob.objects.get(kind="core.export")
+    assert job.status == BackgroundJob.Status.SUCCEEDED and job.created_by == clerk
+    download = client_for(clerk).get(f"/jobs/{job.pk}/download/")
+    rows = list(load_workbook(io.BytesIO(b"".join(download.streaming_content))).active.values)
+    # The same masked rows as the file sent at once.
+    assert rows == expected and sorted(r[0] for r in rows[1:]) == sorted(c.number for c in cases)
+
+    # Over the list's own limit: refused on the list, no job.
+    monkeypatch.setattr(case_selectors, "EXPORT_MAX_ROWS", 2)
+    refused = client_for(clerk).get("/registration/cases/export/", query, follow=True)
+    assert "导出结果超过 2 条" in refused.content.decode()
+    assert BackgroundJob.objects.filter(kind="core.export").count() == 1
 
 
 # --- intake form ------------------------------------------------------------------------------------------

@@ -12,15 +12,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bizreg.core import services as core_services
-from bizreg.core.excel import xlsx_response
+from bizreg.core.exports import respond as respond_with_export
 from bizreg.core.models import AccessLog, Authority
 from bizreg.core.scoping import authority_ids_for, default_authority_for
 from bizreg.core.statemachine import TransitionNotAllowed
+from bizreg.registration import exports
 from bizreg.registration.forms.cases import (
     CaseIntakeForm,
     ExtensionDecisionForm,
@@ -71,49 +71,14 @@ def case_list(request):
     return render(request, "registration/cases_list.html", context)
 
 
-EXPORT_COLUMNS = (
-    "业务编号",
-    "业务类型",
-    "办理渠道",
-    "状态",
-    "企业名称",
-    "统一社会信用代码",
-    "申请人",
-    "申请人身份证号",
-    "申请人手机",
-    "代理人",
-    "收件时间",
-    "收件人",
-    "受理时间",
-    "法定办结日",
-    "办理时限",
-    "核准/不予登记时间",
-    "发照时间",
-    "当场办结",
-    "已延长",
-)
-
-
 @login_required
 @permission_required(VIEW_PERM, raise_exception=True)
 @require_GET
 def case_export(request):
     """The filtered list as Excel; personal data always masked (full values are shown only one case at a
-    time, logged)."""
-    queryset = selectors.case_search(user=request.user, params=request.GET)
-    limit = selectors.EXPORT_MAX_ROWS
-    if queryset.order_by().values("pk")[: limit + 1].count() > limit:
-        messages.error(
-            request,
-            _("导出结果超过 %(limit)s 条，请先用筛选条件缩小范围后再导出。") % {"limit": f"{limit:,}"},
-        )
-        return redirect(f"{reverse('registration:case_list')}?{request.GET.urlencode()}")
-    filename = _("登记业务_%(time)s.xlsx") % {"time": f"{timezone.localtime():%Y%m%d_%H%M%S}"}
-    return xlsx_response(
-        title=_("登记业务"),
-        headers=EXPORT_COLUMNS,
-        rows=selectors.case_export_rows(queryset, selectors.due_dates()),
-        filename=filename,
+    time, logged). A large list is made in the background (core.exports)."""
+    return respond_with_export(
+        request, exports.CASES, back_url=f"{reverse('registration:case_list')}?{request.GET.urlencode()}"
     )
 
 

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from bizreg.core.excel import xlsx_response
+from bizreg.core.exports import respond as respond_with_export
 from bizreg.core.models import Authority
 from bizreg.core.scoping import authority_ids_for, default_authority_for
+from bizreg.registration import exports
 from bizreg.registration.forms.licences import (
     BatchForm,
     PrintForm,
@@ -31,10 +29,6 @@ from bizreg.registration.views.documents import safe_next
 
 MANAGE = "registration.manage_licence_stock"
 PRINT = "registration.print_licence"
-
-
-def export_max_rows() -> int:
-    return int(getattr(settings, "REGISTRATION_EXPORT_MAX_ROWS", 200_000))
 
 
 def authority_of(user) -> Authority:
@@ -132,43 +126,12 @@ def sheet_list(request):
     )
 
 
-LEDGER_HEADERS = (
-    gettext_noop("登记机关"),
-    gettext_noop("编号"),
-    gettext_noop("类型"),
-    gettext_noop("状态"),
-    gettext_noop("入库日期"),
-    gettext_noop("供应商"),
-    gettext_noop("单价（元）"),
-    gettext_noop("业务编号"),
-    gettext_noop("企业名称"),
-    gettext_noop("使用时间"),
-    gettext_noop("使用人"),
-    gettext_noop("损坏/作废原因"),
-    gettext_noop("损坏/作废时间"),
-    gettext_noop("登记人"),
-    gettext_noop("重新打印用纸"),
-)
-
-
 @login_required
 @permission_required("registration.view_licencesheet", raise_exception=True)
 @require_GET
 def sheet_export(request):
-    form = SheetFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    sheets = selectors.sheet_search(user=request.user, filters=filters)
-    limit = export_max_rows()
-    if sheets.order_by().values("pk")[: limit + 1].count() > limit:
-        messages.error(request, _("导出结果超过 %(limit)s 条，请先缩小筛选范围。") % {"limit": f"{limit:,}"})
-        return redirect(reverse("registration:licence_sheets") + "?" + request.GET.urlencode())
-    filename = _("执照纸台账_%(time)s.xlsx") % {"time": f"{timezone.localtime():%Y%m%d_%H%M%S}"}
-    return xlsx_response(
-        title=_("执照纸台账"),
-        headers=[_(h) for h in LEDGER_HEADERS],
-        rows=selectors.sheet_export_rows(sheets),
-        filename=filename,
-    )
+    back = reverse("registration:licence_sheets") + "?" + request.GET.urlencode()
+    return respond_with_export(request, exports.LICENCE_SHEETS, back_url=back)
 
 
 # --- printing, spoiling, voiding --------------------------------------------------------------------------

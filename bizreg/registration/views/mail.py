@@ -7,11 +7,11 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from bizreg.core.exports import respond as respond_with_export
+from bizreg.registration import exports
 from bizreg.registration.forms.mail import (
     HandoverForm,
     LinkCaseForm,
@@ -23,7 +23,7 @@ from bizreg.registration.models import MailPackage
 from bizreg.registration.selectors import licences as licence_selectors
 from bizreg.registration.selectors import mail as selectors
 from bizreg.registration.services import mail as services
-from bizreg.registration.views.licences import authority_of, export_max_rows, xlsx_response
+from bizreg.registration.views.licences import authority_of
 
 VIEW = "registration.view_mailpackage"
 
@@ -176,54 +176,9 @@ def mail_outbound(request, case_pk: int):
     )
 
 
-MAIL_HEADERS = (
-    gettext_noop("方向"),
-    gettext_noop("快递公司"),
-    gettext_noop("快递单号"),
-    gettext_noop("企业名称"),
-    gettext_noop("统一社会信用代码"),
-    gettext_noop("业务编号"),
-    gettext_noop("邮寄文件"),
-    gettext_noop("登记时间"),
-    gettext_noop("登记人"),
-    gettext_noop("交接次数"),
-    gettext_noop("最近交接"),
-)
-
-
-def _mail_rows(packages):
-    for package in packages.prefetch_related("handovers__to_user"):
-        handovers = sorted(package.handovers.all(), key=lambda h: h.occurred_at)
-        last = handovers[-1] if handovers else None
-        yield (
-            package.get_direction_display(),
-            package.get_courier_display(),
-            package.tracking_number,
-            package.enterprise_name,
-            package.enterprise.uscc if package.enterprise else "",
-            package.case.number if package.case else "",
-            "；".join(line for line in package.documents.splitlines() if line.strip()),
-            package.recorded_at,
-            str(package.recorded_by),
-            len(handovers),
-            f"{timezone.localtime(last.occurred_at):%Y-%m-%d %H:%M} {_(last.purpose)} → {last.to_user}"
-            if last
-            else "",
-        )
-
-
 @login_required
 @permission_required(VIEW, raise_exception=True)
 @require_GET
 def mail_export(request):
-    form = MailFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    packages = selectors.package_search(user=request.user, filters=filters)
-    limit = export_max_rows()
-    if packages.order_by().values("pk")[: limit + 1].count() > limit:
-        messages.error(request, _("导出结果超过 %(limit)s 条，请先缩小筛选范围。") % {"limit": f"{limit:,}"})
-        return redirect(reverse("registration:mail_list") + "?" + request.GET.urlencode())
-    filename = _("邮寄件_%(time)s.xlsx") % {"time": f"{timezone.localtime():%Y%m%d_%H%M%S}"}
-    return xlsx_response(
-        title=_("邮寄件"), headers=[_(h) for h in MAIL_HEADERS], rows=_mail_rows(packages), filename=filename
-    )
+    back = reverse("registration:mail_list") + "?" + request.GET.urlencode()
+    return respond_with_export(request, exports.MAIL_PACKAGES, back_url=back)

@@ -13,10 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bizreg.core import services as core_services
-from bizreg.core.excel import xlsx_response
+from bizreg.core.exports import respond as respond_with_export
 from bizreg.core.masking import mask_person_name, mask_phone
 from bizreg.core.models import AccessLog, Authority
 from bizreg.core.scoping import authority_ids_for, default_authority_for
+from bizreg.registration import exports
 from bizreg.registration.forms.records import (
     CloseForm,
     ContactForm,
@@ -28,7 +29,6 @@ from bizreg.registration.forms.records import (
 from bizreg.registration.models import FollowUpTask, ServiceRecord
 from bizreg.registration.selectors import records as selectors
 from bizreg.registration.services import records as services
-from bizreg.registration.views.licences import export_max_rows
 
 FULL_ID_PERM = "core.view_full_personal_data"
 
@@ -115,27 +115,8 @@ def record_enterprise_options(request):
 @permission_required("registration.view_servicerecord", raise_exception=True)
 @require_GET
 def records_export(request):
-    form = ServiceRecordFilterForm(request.GET or None, user=request.user)
-    if request.GET and not form.is_valid():
-        messages.error(request, _("筛选条件无效，请修改后再导出。"))
-        return redirect(f"{reverse('registration:records_list')}?{request.GET.urlencode()}")
-    filters = form.cleaned_data if request.GET else {}
-    queryset = selectors.service_record_search(user=request.user, filters=filters)
-    limit = export_max_rows()
-    if queryset.order_by().values("pk")[: limit + 1].count() > limit:
-        messages.error(
-            request,
-            _("导出结果超过 %(limit)s 条，请先用筛选条件缩小范围后再导出。") % {"limit": f"{limit:,}"},
-        )
-        return redirect(f"{reverse('registration:records_list')}?{request.GET.urlencode()}")
-    filename = _("信息录入与指引记录_%(time)s.xlsx") % {"time": f"{timezone.localtime():%Y%m%d_%H%M%S}"}
-    return xlsx_response(
-        title=_("信息录入与指引记录"),
-        headers=selectors.EXPORT_HEADERS,
-        rows=selectors.service_record_export_rows(queryset),
-        filename=filename,
-        widths=(18, 22, 12, 36, 22, 20, 12, 40),
-    )
+    back = f"{reverse('registration:records_list')}?{request.GET.urlencode()}"
+    return respond_with_export(request, exports.SERVICE_RECORDS, back_url=back)
 
 
 @login_required
