@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_noop
 
+from bizreg.archives import exports  # noqa: F401 — registers the archive list's export
 from bizreg.core.jobs import Progress, register_job_runner
 from bizreg.core.models import BackgroundJob
 from bizreg.registration.services.cases import ARCHIVE_INGEST_JOB_KIND

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from bizreg.archives.models import ArchiveAccessLog, ArchiveFile, ArchiveStatus, OpenStatus, ShelfLocation
 from bizreg.archives.services import moves, shelving
 from bizreg.archives.tests.factories import make_archive, make_enterprise, make_shelf
+from bizreg.core.models import BackgroundJob
 from bizreg.testing.factories import valid_uscc
 
 READ_PAGES = [
@@ -206,6 +207,28 @@ def test_export_is_filtered_and_scoped(client_for, archivist, archive, other_arc
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "档号" and len(rows) == 2
     assert rows[1][0] == archive.archival_code and rows[1][7] == 3
+
+
+def test_a_large_export_is_made_in_the_background_scoped_alike(
+    client_for,
+    archivist,
+    archive,
+    other_archive,
+    authority,
+    settings,
+    celery_eager,
+    django_capture_on_commit_callbacks,
+):
+    make_archive(enterprise=make_enterprise(authority, name="黄阁物流有限公司"), actor=archivist, items=0)
+    settings.EXPORT_INLINE_MAX_ROWS = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = client_for(archivist).get(reverse("archives:archive_export"), {"status": archive.status})
+    job = BackgroundJob.objects.get(kind="core.export")
+    assert queued["Location"] == f"/jobs/{job.pk}/"
+    download = client_for(archivist).get(f"/jobs/{job.pk}/download/")
+    rows = list(load_workbook(io.BytesIO(b"".join(download.streaming_content))).active.values)
+    codes = {r[0] for r in rows[1:]}
+    assert archive.archival_code in codes and other_archive.archival_code not in codes  # another authority's
 
 
 def test_moved_list_shows_moved_out_and_in(client_for, archivist, archive, authority):

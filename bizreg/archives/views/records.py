@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from bizreg.archives import exports
 from bizreg.archives.forms import (
     ArchiveFilterForm,
     FlagClearForm,
@@ -35,7 +36,7 @@ from bizreg.archives.services import moves, shelving, uploads
 from bizreg.archives.services.access_log import log_access, viewer_name
 from bizreg.archives.services.items import DESCRIPTION_FIELDS
 from bizreg.archives.views.common import conflict
-from bizreg.core.excel import xlsx_response
+from bizreg.core.exports import respond as respond_with_export
 from bizreg.core.scoping import default_authority_for
 from bizreg.core.statemachine import TransitionNotAllowed
 
@@ -76,13 +77,8 @@ def archive_list(request):
 @permission_required(VIEW, raise_exception=True)
 @require_GET
 def archive_export(request):
-    _form, filters = _filters(request)
-    return xlsx_response(
-        title="企业档案",
-        headers=selectors.EXPORT_HEADERS,
-        rows=selectors.archive_export_rows(user=request.user, filters=filters),
-        filename="企业档案.xlsx",
-    )
+    back = f"{reverse('archives:archive_list')}?{request.GET.urlencode()}"
+    return respond_with_export(request, exports.ARCHIVES, back_url=back)
 
 
 @login_required
