@@ -125,22 +125,23 @@ def test_list_filters_and_search(client_for, authority, archivist, completed):  
     assert c.post(reverse("archives:transfer_action", args=[transfer.pk, "explode"])).status_code == 404
 
 
-def sent_list(authority, archivist, manager, completed):  # noqa: F811
-    transfer = services.transfer_build(authority=authority, actor=archivist)
+@pytest.fixture
+def built(authority, archivist, completed):  # noqa: F811
+    """A list of the three completed cases (two paper, one born digital)."""
+    return services.transfer_build(authority=authority, actor=archivist)
+
+
+@pytest.fixture
+def sent(built, archivist, manager):
+    """The list signed and at the contractor."""
+    transfer = built
     services.transfer_sign(transfer=transfer, actor=manager)
     return services.transfer_send(transfer=transfer, actor=archivist, contractor="广州某数字化公司")
 
 
-def test_detail_pages_its_entries_and_filters_them(
-    client_for,
-    authority,
-    archivist,
-    manager,
-    completed,  # noqa: F811
-    monkeypatch,
-):
+def test_detail_pages_its_entries_and_filters_them(client_for, archivist, completed, built, monkeypatch):  # noqa: F811
     monkeypatch.setattr(selectors, "ENTRY_PAGE_SIZE", 1)
-    transfer = services.transfer_build(authority=authority, actor=archivist)
+    transfer = built
     c = client_for(archivist)
     detail = reverse("archives:transfer_detail", args=[transfer.pk])
     licensed, withdrawn, online = (completed[k].number for k in ("licensed", "withdrawn", "online"))
@@ -165,16 +166,9 @@ def test_detail_pages_its_entries_and_filters_them(
     assert "第 1 / 3 页" in body(bad)  # a bad filter filters nothing
 
 
-def test_receive_page_counts_in_sittings_then_receives(
-    client_for,
-    authority,
-    archivist,
-    manager,
-    completed,  # noqa: F811
-    monkeypatch,
-):
+def test_receive_page_counts_in_sittings_then_receives(client_for, archivist, sent, monkeypatch):
     monkeypatch.setattr(selectors, "ENTRY_PAGE_SIZE", 1)
-    transfer = sent_list(authority, archivist, manager, completed)
+    transfer = sent
     first, second = selectors.transfer_entries(transfer).paper
     c = client_for(archivist)
     receive = reverse("archives:transfer_receive", args=[transfer.pk])
@@ -226,14 +220,9 @@ def test_receive_page_counts_in_sittings_then_receives(
 
 
 def test_receive_page_refuses_entries_of_another_list_or_born_digital(
-    client_for,
-    authority,
-    archivist,
-    manager,
-    clerk,
-    completed,  # noqa: F811
+    client_for, archivist, manager, clerk, sent
 ):
-    transfer = sent_list(authority, archivist, manager, completed)
+    transfer = sent
     online = selectors.transfer_entries(transfer).born_digital[0]
     receive = reverse("archives:transfer_receive", args=[transfer.pk])
     c = client_for(archivist)
@@ -251,8 +240,8 @@ def test_receive_page_refuses_entries_of_another_list_or_born_digital(
         assert client_for(user).post(receive, {"step": "receive"}).status_code == 403
 
 
-def test_receive_page_of_a_list_not_sent_shows_no_buttons(client_for, authority, archivist, completed):  # noqa: F811
-    transfer = services.transfer_build(authority=authority, actor=archivist)
+def test_receive_page_of_a_list_not_sent_shows_no_buttons(client_for, archivist, built):
+    transfer = built
     receive = reverse("archives:transfer_receive", args=[transfer.pk])
     page = body(client_for(archivist).get(receive))
     assert 'data-testid="not-receivable"' in page and 'value="receive"' not in page
