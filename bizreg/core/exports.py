@@ -25,6 +25,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -140,6 +141,8 @@ def respond(request: HttpRequest, name: str, *, back_url: str) -> HttpResponse:
             "query": request.GET.urlencode(),
             "rows": rows,
             "back_url": back_url,
+            # The file speaks the submitter's language, as the page they exported from did.
+            "language": translation.get_language() or settings.LANGUAGE_CODE,
         },
     )
     messages.info(
@@ -152,7 +155,13 @@ def respond(request: HttpRequest, name: str, *, back_url: str) -> HttpResponse:
 
 @register_job_runner(EXPORT_JOB_KIND, label=gettext_noop("Excel 导出"))
 def run_export(job: BackgroundJob, progress: Progress) -> dict:
-    """Write the export as its submitter sees the list now; the submitter must still hold the rights."""
+    """Write the export as its submitter sees the list now, in their language; the submitter must still
+    hold the rights."""
+    with translation.override(job.parameters.get("language") or settings.LANGUAGE_CODE):
+        return _write_export(job, progress)
+
+
+def _write_export(job: BackgroundJob, progress: Progress) -> dict:
     entry = _EXPORTS.get(job.parameters.get("export", ""))
     if entry is None:
         raise JobError(f"未知的导出：{job.parameters.get('export')}")

@@ -9,9 +9,12 @@ import io
 import json
 
 import pytest
+from django.utils import translation
 from openpyxl import load_workbook
 
 from bizreg.accounts.roles import ROLES
+from bizreg.core import jobs
+from bizreg.core.models import BackgroundJob
 from bizreg.registration.models import CaseState, LicenceKind, MailHandover, MailPackage
 from bizreg.registration.services import licences, mail
 from bizreg.registration.tests.docs_fixtures import (  # noqa: F401
@@ -280,3 +283,20 @@ def test_the_mail_list_costs_the_same_queries_for_3_or_30_packages(client_for, c
     for n in range(3, 30):
         add(n)
     assert queries_for(client, "/registration/mail/") == few
+
+
+def test_a_background_export_is_written_in_the_submitters_language(client_for, clerk, authority, settings):
+    for n in (1, 2):
+        package_for(authority, clerk, n)
+    settings.EXPORT_INLINE_MAX_ROWS = 1
+    client = client_for(clerk)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    queued = client.get("/registration/mail/export/")  # queued once the request commits
+    job = BackgroundJob.objects.get(kind="core.export")
+    assert queued["Location"] == f"/jobs/{job.pk}/" and job.parameters["language"] == "en"
+    with translation.override("zh-hans"):  # a worker runs in the server's language
+        assert jobs.execute(job.pk) == "succeeded"
+    job.refresh_from_db()
+    assert job.result["filename"].startswith("Mail_")  # 邮寄件, as the English page names the list
+    workbook = load_workbook(io.BytesIO(b"".join(client.get(f"/jobs/{job.pk}/download/").streaming_content)))
+    assert workbook.active.title == "Mail" and workbook.active.max_row == 3
