@@ -8,8 +8,9 @@ Each page is written once as a lossless PNG with its DPI (untimed); both sides r
 Project: what bizreg.archives.services.digitization runs per page, without the database — `_process_one`
 (intake.check_and_split → process.process_page(for_ocr=True) → the processed image stored as JPEG 85),
 `_ocr_one` (ocr.recognize on the stored JPEG read back) and `run_import_job` (pdf.searchable_pdf of the
-page with its OCR lines). Two worker processes (one per core); each loads the OCR models and runs one
-warm-up page before the clock starts, as a long-lived worker would have done.
+stored JPEG's bytes with the page's OCR lines). Two worker processes (one per core, one inference
+thread each); each loads the OCR models and runs one warm-up page before the clock starts, as a
+long-lived worker would have done.
 Reference: Tesseract 5 `chi_sim` (Debian packages, installed at start) on the same PNG, OCR only:
 `tesseract <png> - -l chi_sim --psm 6`, two processes at a time, OMP_THREAD_LIMIT=1. psm 6 (one uniform
 block) scored better than psm 3 (automatic layout) on these pages; BENCH_TESS_PSM=3 re-runs with psm 3.
@@ -94,7 +95,7 @@ def _project_page(path: str) -> dict:
     t2 = time.perf_counter()
     result = ocr.recognize(image)
     t3 = time.perf_counter()
-    document = pdf.searchable_pdf([pdf.PdfPage(image, processed.dpi or 300, result.lines)])
+    document = pdf.searchable_pdf([pdf.PdfPage(stored.getvalue(), processed.dpi or 300, result.lines)])
     t4 = time.perf_counter()
     return {
         "path": path,
@@ -118,7 +119,7 @@ def _floor_page(task: tuple[str, list[tuple[int, int, int, int]]]) -> dict:
 
     path, line_boxes = task
     with Image.open(path) as image:
-        bgr = ocr.to_bgr(image)
+        rgb = ocr.to_rgb(image)
     quads = []
     for x0, y0, x1, y1 in line_boxes:
         # The ink's tight box, widened by about what the detector's unclip adds around a line.
@@ -126,7 +127,7 @@ def _floor_page(task: tuple[str, list[tuple[int, int, int, int]]]) -> dict:
         x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
         quads.append([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
     t = time.perf_counter()
-    lines = ocr.recognize_crops(bgr, np.asarray(quads, np.float32))
+    lines = ocr.recognize_crops(rgb, np.asarray(quads, np.float32))
     seconds = time.perf_counter() - t
     return {"path": path, "text": ocr.order_lines(lines)[1], "seconds": seconds}
 

@@ -110,7 +110,9 @@ def _to_array(image: Image.Image) -> np.ndarray:
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         scale = 257 if image.mode != "I" or np.asarray(image).max() > 255 else 1
         return (np.asarray(image, dtype=np.uint32) // scale).clip(0, 255).astype(np.uint8)
-    if image.mode in ("1", "L", "LA"):
+    if image.mode in ("L", "RGB"):
+        return np.asarray(image)  # convert() would copy the whole page first, for nothing
+    if image.mode in ("1", "LA"):
         return np.asarray(image.convert("L"))
     if image.mode == "P" and image.palette is not None and image.palette.mode == "L":
         return np.asarray(image.convert("L"))

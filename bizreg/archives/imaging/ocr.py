@@ -1,14 +1,17 @@
 """OCR of page images with RapidOCR (PP-OCR models bundled in the wheel; nothing is downloaded).
 
-One engine per process, created on first use: loading the ONNX models takes seconds, so a worker pays it
-once. RapidOCR loads its det/cls/rec models lazily behind its own locks and our calls never change its
-parameters, so concurrent `recognize` calls from several threads are safe.
+One engine per process, created on first use: loading the models takes seconds, so a worker pays it
+once. The models run on OpenVINO (RapidOCR's `openvino` engine, same .onnx files): on this project's
+pages it ran them about 1.6× as fast as onnxruntime with the same text (bench/RESULTS.md, ocr_pipeline
+2026-12-03 night and 2026-12-06). BIZREG_OCR_ENGINE=onnxruntime switches back, for a CPU OpenVINO does
+not support. An OpenVINO session holds one infer request, which is not thread-safe, so every model call
+goes through `inference_lock`; a worker process runs one page at a time anyway.
 
 `recognize` calls the detector and the recogniser itself instead of the engine's one-call path: detection
 on a copy at most DETECT_SIDE px long, recognition on crops of the full-resolution image (cut with
-RapidOCR's own perspective crop). The detector's cost grows with the pixels it sees and was most of a
-page's OCR time at RapidOCR's 2000 px; see bench/RESULTS.md (ocr_pipeline, 2026-12-02 evening) for the
-sizes tried: 1280 and 1536 misread full-width punctuation on more bench pages than 2000, 1664 did not.
+RapidOCR's own perspective crop), one line per call. The detector's cost grows with the pixels it sees
+and was most of a page's OCR time at RapidOCR's 2000 px; it finds the lines of a ~1000 px page as well,
+once each box is lengthened a little at both ends (`_widen`). The sizes tried are in bench/RESULTS.md.
 The angle classifier is not run: process_page has already turned the page upright (quarter turns and
 the same classifier's vote on its longest lines).
 """
@@ -16,6 +19,7 @@ the same classifier's vote on its longest lines).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,9 +29,17 @@ from PIL import Image
 
 _engine: Any = None
 _engine_lock = threading.Lock()
+# Held around every call of a model (detector, recogniser, direction classifier): see the module doc.
+inference_lock = threading.Lock()
+
+SUPPORTED_ENGINES = ("openvino", "onnxruntime")
+OCR_ENGINE = os.environ.get("BIZREG_OCR_ENGINE", "openvino")
 
 # Longest side of the copy the text detector sees (RapidOCR's default is 2000 for detection and recognition).
-DETECT_SIDE = 1664
+DETECT_SIDE = int(os.environ.get("BIZREG_OCR_DETECT_SIDE", "1024"))
+OCR_THREADS = int(os.environ.get("BIZREG_OCR_THREADS", "1"))
+# How far a detected line's box is lengthened at each end, as a fraction of its height.
+WIDEN = 0.25
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,44 @@ class OcrResult:
     confidence: float = 0.0
 
 
+def engine_params() -> dict[str, Any]:
+    """RapidOCR's settings for this project (its defaults otherwise).
+
+    - The inference engine: OCR_ENGINE (env BIZREG_OCR_ENGINE: openvino, the default, or onnxruntime).
+    - Inference threads: OCR_THREADS per process (env BIZREG_OCR_THREADS, default 1). OCR workers run one
+      process per core; more threads per process only make them compete for the same cores.
+    - The detector gets the copy `_detect` made as it is (`max` limit above any page): its default
+      enlarges an image until its short side is 736 px, which made a 1024 px copy 1040 px and a
+      one-line crop several times its size.
+    - One line per recognition call: a batch pads every crop to the widest one in it, which costs time
+      and changed how full-width punctuation at a line's end was read.
+    """
+    from rapidocr import EngineType
+
+    if OCR_ENGINE not in SUPPORTED_ENGINES:
+        raise ValueError(f"BIZREG_OCR_ENGINE={OCR_ENGINE!r}: use one of {', '.join(SUPPORTED_ENGINES)}")
+    engine = EngineType(OCR_ENGINE)
+    threads = {
+        EngineType.OPENVINO: "EngineConfig.openvino.inference_num_threads",
+        EngineType.ONNXRUNTIME: "EngineConfig.onnxruntime.intra_op_num_threads",
+    }[engine]
+    params = {
+        "Global.log_level": "warning",
+        "Det.engine_type": engine,
+        "Cls.engine_type": engine,
+        "Rec.engine_type": engine,
+        threads: OCR_THREADS,
+        "Det.limit_type": "max",
+        "Det.limit_side_len": 100_000,
+        "Rec.rec_batch_num": 1,
+    }
+    if engine is EngineType.OPENVINO:
+        # OpenVINO pins its threads to cores counted from the first: two worker processes would both
+        # run on core 0 and leave the other idle.
+        params["EngineConfig.openvino.enable_cpu_pinning"] = False
+    return params
+
+
 def get_engine():
     """The process-wide RapidOCR engine, created on first use."""
     global _engine
@@ -54,17 +104,17 @@ def get_engine():
 
                 # Its default INFO logging prints every model load and call into the worker log.
                 logging.getLogger("RapidOCR").setLevel(logging.WARNING)
-                _engine = RapidOCR(params={"Global.log_level": "warning"})
+                _engine = RapidOCR(params=engine_params())
     return _engine
 
 
-def to_bgr(image) -> np.ndarray:
-    """A PIL image or an RGB/L numpy array as the 3-channel BGR array the engine expects."""
+def to_rgb(image) -> np.ndarray:
+    """A PIL image or an RGB/L numpy array as a 3-channel RGB array."""
     if isinstance(image, Image.Image):
-        image = np.asarray(image.convert("RGB"))
+        image = np.asarray(image if image.mode in ("L", "RGB") else image.convert("RGB"))
     if image.ndim == 2:
-        return np.ascontiguousarray(np.repeat(image[..., None], 3, axis=2))
-    return np.ascontiguousarray(image[..., 2::-1])
+        return np.repeat(image[..., None], 3, axis=2)
+    return image
 
 
 def _rows(lines: list[OcrLine]) -> list[list[OcrLine]]:
@@ -91,34 +141,49 @@ def order_lines(lines: list[OcrLine]) -> tuple[list[OcrLine], str]:
     return ordered, text
 
 
-def _detect(engine: Any, bgr: np.ndarray, detect_side: int) -> np.ndarray:
-    """Text-line quadrilaterals (N×4×2, float32, pixels of `bgr`), found on a copy at most `detect_side` long.
+def _detect(engine: Any, rgb: np.ndarray, detect_side: int) -> np.ndarray:
+    """Text-line quadrilaterals (N×4×2, float32, pixels of `rgb`), found on a copy at most `detect_side` long.
 
-    The detector only has to find where the lines are, which it does as well on a ~1500 px page as at
-    full size, and its cost grows with the pixels it sees; so it gets a small copy (rounded to 32 px as
-    RapidOCR does) and the boxes are scaled back with RapidOCR's own mapping.
+    The detector only has to find where the lines are, which it does on a ~1000 px page as well as at
+    full size, and its cost grows with the pixels it sees; so it gets a small copy (sides rounded to
+    32 px, as the network needs) and the boxes are scaled back.
     """
-    from rapidocr.utils.process_img import (
-        apply_vertical_padding,
-        map_boxes_to_original,
-        resize_image_within_bounds,
-    )
+    import cv2
 
-    cfg = engine.cfg.Global
-    small, ratio_h, ratio_w = resize_image_within_bounds(bgr, cfg.min_side_len, detect_side)
-    op_record: dict[str, Any] = {"preprocess": {"ratio_h": ratio_h, "ratio_w": ratio_w}}
-    if cfg.use_vertical_padding:
-        small, op_record = apply_vertical_padding(small, op_record, cfg.width_height_ratio, cfg.min_height)
-    detected = engine._load_det_model()(small)
+    height, width = rgb.shape[:2]
+    scale = min(1.0, detect_side / max(height, width))
+    small_w, small_h = (max(32, round(side * scale / 32) * 32) for side in (width, height))
+    small = cv2.resize(rgb, (small_w, small_h), interpolation=cv2.INTER_AREA)
+    with inference_lock:
+        detected = engine._load_det_model()(np.ascontiguousarray(small[..., ::-1]))
     if detected.boxes is None or not len(detected.boxes):
         return np.zeros((0, 4, 2), np.float32)
-    height, width = bgr.shape[:2]
-    boxes = map_boxes_to_original(np.asarray(detected.boxes, np.float32), op_record, height, width)
-    return boxes.astype(np.float32)
+    boxes = np.asarray(detected.boxes, np.float32) * np.float32([width / small_w, height / small_h])
+    boxes[..., 0] = boxes[..., 0].clip(0, width - 1)
+    boxes[..., 1] = boxes[..., 1].clip(0, height - 1)
+    return boxes
 
 
-def recognize_crops(bgr: np.ndarray, boxes: np.ndarray) -> list[OcrLine]:
-    """Recognise the text inside each quadrilateral of `boxes`, cut from the full-resolution `bgr`
+def _widen(boxes: np.ndarray, width: int, height: int, fraction: float = WIDEN) -> np.ndarray:
+    """Each quadrilateral (tl, tr, br, bl) lengthened at both ends by `fraction` of its height, in its own
+    direction, inside the image: the detector's box ends tight on a line's last glyph, and a full-width
+    mark (：（。) cut to its ink reads as its half-width form."""
+    if not len(boxes):
+        return boxes
+    along = boxes[:, 1] - boxes[:, 0]
+    along /= np.maximum(np.linalg.norm(along, axis=1, keepdims=True), 1.0)
+    line_height = np.linalg.norm(boxes[:, 3] - boxes[:, 0], axis=1, keepdims=True)
+    shift = along * line_height * fraction
+    widened = boxes.copy()
+    widened[:, (0, 3)] -= shift[:, None]
+    widened[:, (1, 2)] += shift[:, None]
+    widened[..., 0] = widened[..., 0].clip(0, width - 1)
+    widened[..., 1] = widened[..., 1].clip(0, height - 1)
+    return widened
+
+
+def recognize_crops(rgb: np.ndarray, boxes: np.ndarray) -> list[OcrLine]:
+    """Recognise the text inside each quadrilateral of `boxes`, cut from the full-resolution `rgb`
     (no angle classifier: the pages come upright from process.process_page's orientation step).
     Lines scoring under RapidOCR's `Global.text_score` or reading as nothing are dropped, as it does."""
     from rapidocr.ch_ppocr_rec import TextRecInput
@@ -127,8 +192,10 @@ def recognize_crops(bgr: np.ndarray, boxes: np.ndarray) -> list[OcrLine]:
     if not len(boxes):
         return []
     engine = get_engine()
-    crops = [get_rotate_crop_image(bgr, box.copy()) for box in boxes]
-    output = engine._load_rec_model()(TextRecInput(img=crops))
+    # The recogniser reads BGR, as OpenCV loads images; flipping each crop is cheaper than the page.
+    crops = [np.ascontiguousarray(get_rotate_crop_image(rgb, box.copy())[..., ::-1]) for box in boxes]
+    with inference_lock:
+        output = engine._load_rec_model()(TextRecInput(img=crops))
     if output.txts is None:
         return []
     min_score = engine.cfg.Global.text_score
@@ -148,8 +215,9 @@ def recognize(image, *, detect_side: int = DETECT_SIDE) -> OcrResult:
     Detection runs on a copy at most `detect_side` px long, recognition on crops of the full-resolution
     image: RapidOCR's one-call path shrinks the whole page to 2000 px for both, which made detection most
     of the cost and recognition read from a downscaled page."""
-    bgr = to_bgr(image)
-    lines = recognize_crops(bgr, _detect(get_engine(), bgr, detect_side))
+    rgb = to_rgb(image)
+    height, width = rgb.shape[:2]
+    lines = recognize_crops(rgb, _widen(_detect(get_engine(), rgb, detect_side), width, height))
     ordered, text = order_lines(lines)
     weight = sum(len(line.text) for line in ordered)
     confidence = sum(line.score * len(line.text) for line in ordered) / weight if weight else 0.0

@@ -27,9 +27,21 @@ JPEG_QUALITY = 80
 
 
 class PdfPage(NamedTuple):
-    image: object  # PIL image or uint8 numpy array (RGB or greyscale)
+    image: object  # the stored file's bytes (a JPEG goes in as it is), a PIL image or a uint8 numpy array
     dpi: int | None
     lines: list[OcrLine]
+
+
+class _JpegReader(ImageReader):
+    """A JPEG embedded as it is (DCTDecode), named by its own bytes.
+
+    ReportLab names every image by the MD5 of its decoded pixels, 26 MB for an A4 page at 300 dpi, to
+    store an image drawn twice only once; the compressed bytes identify the image as well, at a
+    fiftieth of the cost."""
+
+    def getRGBData(self) -> bytes:
+        self._dataA = None  # no alpha channel: drawImage reads it after the data
+        return self.fp.getvalue()
 
 
 def _pil(image) -> Image.Image:
@@ -38,21 +50,34 @@ def _pil(image) -> Image.Image:
     return Image.fromarray(np.asarray(image))
 
 
+def _page_image(image) -> ImageReader:
+    """The page image as ReportLab will embed it: a stored JPEG (greyscale or RGB) untouched, anything
+    else encoded once as JPEG_QUALITY."""
+    if isinstance(image, bytes | bytearray | memoryview):
+        data = bytes(image)
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.format == "JPEG" and probe.mode in ("RGB", "L"):
+                return _JpegReader(io.BytesIO(data))
+            probe.load()
+            image = probe.copy()
+    jpeg = io.BytesIO()
+    _pil(image).save(jpeg, "JPEG", quality=JPEG_QUALITY, optimize=False)
+    return _JpegReader(jpeg)
+
+
 def searchable_pdf(pages: list[PdfPage]) -> bytes:
     """A PDF with each page image (JPEG) and an invisible text layer over the OCR line boxes."""
     font = register_cjk_font()
     buffer = io.BytesIO()
     canvas = Canvas(buffer, invariant=1, pageCompression=1)
     for page in pages:
-        image = _pil(page.image)
+        image = _page_image(page.image)
         dpi = page.dpi or 300
         to_pt = 72 / dpi
-        width, height = image.width * to_pt, image.height * to_pt
+        pixels_w, pixels_h = image.getSize()
+        width, height = pixels_w * to_pt, pixels_h * to_pt
         canvas.setPageSize((width, height))
-        jpeg = io.BytesIO()
-        image.save(jpeg, "JPEG", quality=JPEG_QUALITY, optimize=False)
-        jpeg.seek(0)
-        canvas.drawImage(ImageReader(jpeg), 0, 0, width=width, height=height)
+        canvas.drawImage(image, 0, 0, width=width, height=height)
         for line in page.lines:
             text = line.text.strip()
             if not text:

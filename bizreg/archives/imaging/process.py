@@ -168,10 +168,11 @@ def _upside_down(image: np.ndarray, gray: np.ndarray) -> bool:
     crops = _line_crops(image, gray)
     if not crops:
         return False
-    from .ocr import get_engine
+    from .ocr import get_engine, inference_lock
 
     classifier = get_engine()._load_cls_model()
-    result = classifier(crops)
+    with inference_lock:
+        result = classifier(crops)
     votes = [score for label, score in result.cls_res if label == "180" and score > 0.8]
     return len(votes) * 2 > len(crops)
 

@@ -244,12 +244,16 @@ def _system_step(batch: DigitizationBatch, action: str) -> None:
     batch.state = t.target
 
 
+def _file_bytes(field_file) -> bytes:
+    with field_file.open("rb") as fh:
+        return fh.read()
+
+
 def _load_image(field_file):
     from PIL import Image
 
-    with field_file.open("rb") as fh:
-        image = Image.open(io.BytesIO(fh.read()))
-        image.load()
+    image = Image.open(io.BytesIO(_file_bytes(field_file)))
+    image.load()
     return image
 
 
@@ -662,7 +666,8 @@ def run_import_job(job: BackgroundJob, progress) -> dict:
         if not pages:
             continue
         data = pdf.searchable_pdf(
-            [pdf.PdfPage(_load_image(p.processed), p.dpi or 300, _lines(p.ocr_boxes)) for p in pages]
+            # The processed JPEG goes into the PDF as stored: no second encoding, no second loss.
+            [pdf.PdfPage(_file_bytes(p.processed), p.dpi or 300, _lines(p.ocr_boxes)) for p in pages]
         )
         item_store_file(
             item=item,

@@ -122,6 +122,11 @@ def test_the_whole_pipeline_from_scan_to_searchable_pdf(batch, archive, digitize
     assert hashlib.sha256(data).hexdigest() == item.e_file_sha256 and len(data) == item.e_file_size
     reader = PdfReader(io.BytesIO(data))
     assert len(reader.pages) == 2
+    # Each page image is the processed JPEG as stored, not a second encoding of it.
+    for pdf_page, page in zip(reader.pages, pages, strict=True):
+        (image,) = [x.get_object() for x in pdf_page["/Resources"]["/XObject"].values()]
+        with page.processed.open("rb") as fh:
+            assert image.get_data() == fh.read()
     # A line of the page may break inside the USCC: compare without layout whitespace.
     text = "".join(p.extract_text() for p in reader.pages).replace(" ", "").replace("\n", "")
     assert truth[0].enterprise_name in text and truth[0].uscc in text

@@ -1,9 +1,14 @@
 """Detection on a downscaled copy, recognition on full-resolution crops: boxes land on the drawn lines."""
 
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
-from bizreg.archives.imaging.ocr import character_error_rate, recognize, recognize_crops, to_bgr
+from bizreg.archives.imaging.intake import PageImage
+from bizreg.archives.imaging.ocr import _widen, character_error_rate, recognize, recognize_crops, to_rgb
+from bizreg.archives.imaging.process import process_page
 from bizreg.archives.imaging.samples import generate_page
 
 
@@ -51,13 +56,13 @@ def test_recognition_on_true_line_boxes_reads_the_page(clean_page):
         ],
         np.float32,
     )
-    lines = recognize_crops(to_bgr(clean_page.image), quads)
+    lines = recognize_crops(to_rgb(clean_page.image), quads)
     assert [line.text.replace(" ", "") for line in lines][0] == clean_page.title
     assert character_error_rate("".join(line.text for line in lines), clean_page.text) < 0.02
 
 
 def test_no_boxes_means_no_lines(clean_page):
-    assert recognize_crops(to_bgr(clean_page.image), np.zeros((0, 4, 2), np.float32)) == []
+    assert recognize_crops(to_rgb(clean_page.image), np.zeros((0, 4, 2), np.float32)) == []
 
 
 def test_small_image_is_not_enlarged_for_detection(clean_page):
@@ -71,3 +76,30 @@ def test_small_image_is_not_enlarged_for_detection(clean_page):
         0 <= line.box[0] < line.box[2] <= width and 0 <= line.box[1] < line.box[3] <= height
         for line in result.lines
     )
+
+
+def test_boxes_are_lengthened_at_both_ends_by_a_quarter_of_their_height_inside_the_image():
+    level = [[100, 50], [500, 50], [500, 90], [100, 90]]
+    at_edge = [[5, 200], [795, 200], [795, 240], [5, 240]]
+    # Turned by about 10°: it grows along its own direction, not along the x axis.
+    tilted = [[100, 300], [494, 369], [487, 409], [93, 340]]
+    out = _widen(np.asarray([level, at_edge, tilted], np.float32), 800, 600)
+    assert out[0].tolist() == [[90, 50], [510, 50], [510, 90], [90, 90]]
+    assert out[1][:, 0].tolist() == [0, 799, 799, 0]
+    top = out[2][1] - out[2][0]
+    grown = np.linalg.norm(top) - np.linalg.norm(np.subtract(tilted[1], tilted[0]))
+    assert grown == pytest.approx(0.5 * np.linalg.norm(np.subtract(tilted[3], tilted[0])), abs=0.05)
+    assert top[1] / top[0] == pytest.approx(69 / 394, abs=1e-3)
+    assert _widen(np.zeros((0, 4, 2), np.float32), 800, 600).shape == (0, 4, 2)
+
+
+def test_full_width_punctuation_at_a_line_end_is_read_full_width():
+    # A poor scan as the pipeline reads it (processed, stored as JPEG 85, read back). The detector's box
+    # ends at the last glyph's ink; cut there, this page's two "：" at line ends were read as ":".
+    page = generate_page(20261204, "poor")
+    processed = process_page(PageImage(np.asarray(page.image), page.dpi, 0, "png"), for_ocr=True)
+    stored = io.BytesIO()
+    Image.fromarray(processed.image).save(stored, "JPEG", quality=85)
+    text = recognize(Image.open(stored)).text
+    assert not set(":;()") & set(text)
+    assert text.count("：") == page.text.count("：") >= 2

@@ -55,6 +55,58 @@ def test_engine_is_shared(engine):
     assert get_engine() is engine
 
 
+def test_models_run_on_openvino_unpinned_one_thread_each(engine):
+    # Two worker processes with OpenVINO's default pinning would both run on the first core.
+    sessions = [engine._load_det_model().session, engine._load_rec_model().session]
+    assert {type(session).__name__ for session in sessions} == {"OpenVINOInferSession"}
+    compiled = sessions[0].session.get_compiled_model()
+    assert compiled.get_property("ENABLE_CPU_PINNING") is False
+    assert compiled.get_property("INFERENCE_NUM_THREADS") == 1
+
+
+def test_onnxruntime_can_be_chosen_instead_and_reads_the_same(engine, monkeypatch):
+    from rapidocr import EngineType, RapidOCR
+
+    from bizreg.archives.imaging import ocr
+
+    page = generate_page(33, "clean")
+    x0, y0, x1, y1 = page.line_boxes[2]
+    line = np.asarray(page.image)[y0 - 12 : y1 + 12, x0 - 12 : x1 + 12]
+    on_openvino = recognize(line).text
+    monkeypatch.setattr(ocr, "OCR_ENGINE", "onnxruntime")
+    params = ocr.engine_params()
+    assert params["Rec.engine_type"] is EngineType.ONNXRUNTIME
+    assert params["EngineConfig.onnxruntime.intra_op_num_threads"] == 1
+    monkeypatch.setattr(ocr, "_engine", RapidOCR(params=params))
+    assert type(ocr.get_engine()._load_rec_model().session).__name__ == "OrtInferSession"
+    assert recognize(line).text == on_openvino != ""
+
+
+def test_an_unknown_engine_is_refused_by_name(monkeypatch):
+    from bizreg.archives.imaging import ocr
+
+    monkeypatch.setattr(ocr, "OCR_ENGINE", "tesseract")
+    with pytest.raises(ValueError, match="BIZREG_OCR_ENGINE='tesseract': use one of openvino, onnxruntime"):
+        ocr.engine_params()
+
+
+def test_recognition_from_several_threads_reads_as_one_at_a_time(engine):
+    # OpenVINO's infer request is not thread-safe: without the lock, threads would read each other's lines.
+    from concurrent.futures import ThreadPoolExecutor
+
+    pages = [generate_page(seed, "clean") for seed in (31, 32)]
+    crops = [
+        np.asarray(page.image)[y0 - 12 : y1 + 12, x0 - 12 : x1 + 12]
+        for page in pages
+        for x0, y0, x1, y1 in page.line_boxes[:3]
+    ]
+    alone = [recognize(crop).text for crop in crops]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda crop: recognize(crop).text, crops * 2))
+    assert together == alone * 2
+    assert all(alone)
+
+
 def test_clean_page_cer_under_two_percent(clean_ocr):
     sample, result = clean_ocr
     assert character_error_rate(result.text, sample.text) < 0.02
@@ -89,6 +141,36 @@ def test_searchable_pdf_text_layer(clean_ocr):
     page = PdfReader(io.BytesIO(data)).pages[0]
     assert round(float(page.mediabox.width)) == 595  # 2480 px at 300 dpi is A4
     assert b"3 Tr" in page.get_contents().get_data()
+
+
+def _page_images(data: bytes) -> list:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    return [[x.get_object() for x in page["/Resources"]["/XObject"].values()][0] for page in reader.pages]
+
+
+def test_stored_jpeg_goes_into_the_pdf_unchanged(clean_ocr):
+    sample, result = clean_ocr
+    stored = io.BytesIO()
+    sample.image.save(stored, "JPEG", quality=85)
+    data = searchable_pdf([PdfPage(stored.getvalue(), 300, result.lines)])
+    (image,) = _page_images(data)
+    assert image.get_data() == stored.getvalue()
+    assert "/DCTDecode" in image["/Filter"]
+    assert (image["/Width"], image["/Height"]) == sample.image.size
+    assert sample.uscc in pdf_text(data)[0].replace(" ", "")
+
+
+def test_other_page_files_are_encoded_once_as_jpeg():
+    png, grey = io.BytesIO(), np.full((330, 250), 230, np.uint8)
+    Image.fromarray(grey).save(png, "PNG")
+    data = searchable_pdf([PdfPage(png.getvalue(), 100, []), PdfPage(grey, 100, [])])
+    images = _page_images(data)
+    assert len(images) == 2
+    for image in images:
+        assert "/DCTDecode" in image["/Filter"] and (image["/Width"], image["/Height"]) == (250, 330)
+        assert Image.open(io.BytesIO(image.get_data())).format == "JPEG"
 
 
 def test_watermark_pdf_on_every_page(clean_ocr):
