@@ -38,6 +38,11 @@ OCR_ENGINE = os.environ.get("BIZREG_OCR_ENGINE", "openvino")
 # Longest side of the copy the text detector sees (RapidOCR's default is 2000 for detection and recognition).
 DETECT_SIDE = int(os.environ.get("BIZREG_OCR_DETECT_SIDE", "1024"))
 OCR_THREADS = int(os.environ.get("BIZREG_OCR_THREADS", "1"))
+# Ink for `_ink_area`: this many grey levels under the paper, in marks of at least INK_MIN_AREA px; and
+# the margin kept around it (px of the detector's copy, about two lines of body text at 1024 px).
+INK_CONTRAST = 25
+INK_MIN_AREA = 6
+INK_MARGIN = 32
 # How far a detected line's box is lengthened at each end, as a fraction of its height.
 WIDEN = 0.25
 
@@ -104,7 +109,14 @@ def get_engine():
 
                 # Its default INFO logging prints every model load and call into the worker log.
                 logging.getLogger("RapidOCR").setLevel(logging.WARNING)
-                _engine = RapidOCR(params=engine_params())
+                engine = RapidOCR(params=engine_params())
+                detector = engine._load_det_model()
+                # The detector normalises the page with its mean and std as float64 lists, which makes
+                # the whole input float64 before it is cast back: float32 gives the same input in a
+                # quarter of the time.
+                detector.mean = np.float32(detector.mean)
+                detector.std = np.float32(detector.std)
+                _engine = engine
     return _engine
 
 
@@ -141,24 +153,63 @@ def order_lines(lines: list[OcrLine]) -> tuple[list[OcrLine], str]:
     return ordered, text
 
 
+def _ink_area(small: np.ndarray, margin: int) -> tuple[int, int, int, int]:
+    """x0, y0, x1, y1 of the part of `small` (RGB) that holds ink, grown by `margin` px and to sides
+    that are multiples of 32 inside the image; the whole image when nothing reads as ink.
+
+    Ink is anything clearly darker than the paper (its 90th percentile level), so faint toner counts;
+    specks of grain (connected areas under INK_MIN_AREA px) do not, or a grainy page would keep all of
+    its margins."""
+    import cv2
+
+    height, width = small.shape[:2]
+    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    paper = int(np.searchsorted(np.cumsum(np.bincount(gray.ravel(), minlength=256)), 0.9 * gray.size))
+    ink = (gray < paper - INK_CONTRAST).astype(np.uint8)
+    count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    marks = stats[1:][stats[1:, cv2.CC_STAT_AREA] >= INK_MIN_AREA]
+    if not len(marks):
+        return 0, 0, width, height
+    left, top = marks[:, cv2.CC_STAT_LEFT], marks[:, cv2.CC_STAT_TOP]
+    right, bottom = left + marks[:, cv2.CC_STAT_WIDTH], top + marks[:, cv2.CC_STAT_HEIGHT]
+
+    def span(start: int, end: int, size: int) -> tuple[int, int]:
+        start, end = max(0, start - margin), min(size, end + margin)
+        length = min(size, -(-(end - start) // 32) * 32)
+        start = max(0, min(start, size - length))
+        return start, start + length
+
+    (x0, x1), (y0, y1) = span(left.min(), right.max(), width), span(top.min(), bottom.max(), height)
+    return int(x0), int(y0), int(x1), int(y1)
+
+
 def _detect(engine: Any, rgb: np.ndarray, detect_side: int) -> np.ndarray:
     """Text-line quadrilaterals (N×4×2, float32, pixels of `rgb`), found on a copy at most `detect_side` long.
 
     The detector only has to find where the lines are, which it does on a ~1000 px page as well as at
     full size, and its cost grows with the pixels it sees; so it gets a small copy (sides rounded to
-    32 px, as the network needs) and the boxes are scaled back.
+    32 px, as the network needs), cut to the part that holds ink (a letter's blank lower half and the
+    margins are most of many pages), and the boxes are moved and scaled back.
     """
     import cv2
 
     height, width = rgb.shape[:2]
     scale = min(1.0, detect_side / max(height, width))
     small_w, small_h = (max(32, round(side * scale / 32) * 32) for side in (width, height))
-    small = cv2.resize(rgb, (small_w, small_h), interpolation=cv2.INTER_AREA)
+    small = rgb
+    # Halving by area averaging has a fast exact-2× path (a 300 dpi A4 page in 2 ms, against 17 ms for
+    # one area step of 2.4×); the last step, under 2×, is bilinear.
+    while small.shape[1] >= 2 * small_w and small.shape[0] >= 2 * small_h:
+        small = cv2.resize(small, (small.shape[1] // 2, small.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(small, (small_w, small_h), interpolation=cv2.INTER_LINEAR)
+    x0, y0, x1, y1 = _ink_area(small, INK_MARGIN)
     with inference_lock:
-        detected = engine._load_det_model()(np.ascontiguousarray(small[..., ::-1]))
+        detected = engine._load_det_model()(np.ascontiguousarray(small[y0:y1, x0:x1, ::-1]))
     if detected.boxes is None or not len(detected.boxes):
         return np.zeros((0, 4, 2), np.float32)
-    boxes = np.asarray(detected.boxes, np.float32) * np.float32([width / small_w, height / small_h])
+    boxes = (np.asarray(detected.boxes, np.float32) + np.float32([x0, y0])) * np.float32(
+        [width / small_w, height / small_h]
+    )
     boxes[..., 0] = boxes[..., 0].clip(0, width - 1)
     boxes[..., 1] = boxes[..., 1].clip(0, height - 1)
     return boxes

@@ -7,7 +7,14 @@ import pytest
 from PIL import Image
 
 from bizreg.archives.imaging.intake import PageImage
-from bizreg.archives.imaging.ocr import _widen, character_error_rate, recognize, recognize_crops, to_rgb
+from bizreg.archives.imaging.ocr import (
+    _ink_area,
+    _widen,
+    character_error_rate,
+    recognize,
+    recognize_crops,
+    to_rgb,
+)
 from bizreg.archives.imaging.process import process_page
 from bizreg.archives.imaging.samples import generate_page
 
@@ -103,3 +110,36 @@ def test_full_width_punctuation_at_a_line_end_is_read_full_width():
     text = recognize(Image.open(stored)).text
     assert not set(":;()") & set(text)
     assert text.count("：") == page.text.count("：") >= 2
+
+
+def _paper(height: int = 1024, width: int = 736, level: int = 235) -> np.ndarray:
+    return np.full((height, width, 3), level, np.uint8)
+
+
+def test_detection_skips_the_blank_margins_and_keeps_faint_marks_but_not_grain():
+    page = _paper()
+    page[120:400, 80:650] = 30  # the body text
+    x0, y0, x1, y1 = _ink_area(page, 32)
+    assert (x0, y0) == (48, 88) and x1 >= 682 and y1 >= 432
+    assert (x1 - x0) % 32 == 0 and (y1 - y0) % 32 == 0
+    page[450:1020:9, 5:730:23] = 90  # grain: single dark pixels over the blank half and the margins
+    page[451:1020:18, 16:730:46] = 90  # ... some of them two pixels
+    assert _ink_area(page, 32) == (x0, y0, x1, y1)
+    page[900:906, 300:340] = 235 - 30  # a faint footer, 30 levels under the paper
+    assert _ink_area(page, 32)[3] >= 906 + 32 or _ink_area(page, 32)[3] == 1024
+
+
+def test_a_blank_page_is_detected_whole():
+    assert _ink_area(_paper(), 32) == (0, 0, 736, 1024)
+
+
+def test_lines_far_apart_on_a_mostly_blank_page_are_all_read(clean_page):
+    # The title at the top and a line pasted near the foot: the area detected spans both.
+    image = np.asarray(clean_page.image).copy()
+    x0, y0, x1, y1 = clean_page.line_boxes[0]
+    height = y1 - y0
+    image[3200 : 3200 + height + 40, x0 - 20 : x1 + 20] = image[y0 - 20 : y1 + 20, x0 - 20 : x1 + 20]
+    image[y1 + 40 : 3150] = 255
+    result = recognize(image)
+    assert [line.text.replace(" ", "") for line in result.lines] == [clean_page.title] * 2
+    assert result.lines[1].box[1] > 3150
