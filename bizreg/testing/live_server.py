@@ -61,14 +61,50 @@ def _query_in_turn(execute: Callable, sql: str, params: Any, many: bool, context
         return execute(sql, params, many, context)
 
 
+class _TransactionInTurn:
+    """A connection's set_autocommit that holds the turn from the start of a transaction to its end.
+
+    Taking turns query by query is not enough for the test's own transactions (a factory's
+    `authorities.set()`): a request could run between two of its statements, and a savepoint that the
+    request rolls back on the shared connection took the test's rows with it (a foreign key then failed
+    at the test's COMMIT). The turn is re-entrant, so a request's transactions, already in its turn,
+    pass straight through."""
+
+    def __init__(self, set_autocommit: Callable) -> None:
+        self.set_autocommit = set_autocommit
+        self.holding = threading.local()
+
+    def __call__(self, autocommit: bool, *args: Any, **kwargs: Any) -> None:
+        if autocommit:
+            try:
+                self.set_autocommit(autocommit, *args, **kwargs)
+            finally:
+                if getattr(self.holding, "turn", False):
+                    self.holding.turn = False
+                    SHARED_CONNECTION_TURN.release()
+            return
+        SHARED_CONNECTION_TURN.acquire()
+        try:
+            self.set_autocommit(autocommit, *args, **kwargs)
+        except BaseException:
+            SHARED_CONNECTION_TURN.release()
+            raise
+        if getattr(self.holding, "turn", False):
+            SHARED_CONNECTION_TURN.release()  # already held for this transaction: keep one hold
+        self.holding.turn = True
+
+
 @contextmanager
 def queries_take_turns(connections: Iterable[Any]) -> Iterator[None]:
-    """While active, every query on `connections` (the shared ones) waits for the request in progress."""
+    """While active, every query on `connections` (the shared ones), and every transaction as a whole,
+    waits for the request in progress."""
     shared = list(connections)
     for connection in shared:
         connection.execute_wrappers.append(_query_in_turn)
+        connection.set_autocommit = _TransactionInTurn(connection.set_autocommit)
     try:
         yield
     finally:
         for connection in shared:
             connection.execute_wrappers.remove(_query_in_turn)
+            del connection.set_autocommit  # back to the class's method
