@@ -121,12 +121,12 @@ def get_engine():
 
 
 def to_rgb(image) -> np.ndarray:
-    """A PIL image or an RGB/L numpy array as a 3-channel RGB array."""
+    """A PIL image or an RGB(A)/L numpy array as a 3-channel RGB array (an alpha channel is dropped)."""
     if isinstance(image, Image.Image):
         image = np.asarray(image if image.mode in ("L", "RGB") else image.convert("RGB"))
     if image.ndim == 2:
         return np.repeat(image[..., None], 3, axis=2)
-    return image
+    return image[..., :3]
 
 
 def _rows(lines: list[OcrLine]) -> list[list[OcrLine]]:
@@ -162,11 +162,12 @@ def _ink_area(small: np.ndarray, margin: int) -> tuple[int, int, int, int]:
     its margins."""
     import cv2
 
+    from .process import paper_level
+
     height, width = small.shape[:2]
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    paper = int(np.searchsorted(np.cumsum(np.bincount(gray.ravel(), minlength=256)), 0.9 * gray.size))
-    ink = (gray < paper - INK_CONTRAST).astype(np.uint8)
-    count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    ink = (gray < paper_level(gray) - INK_CONTRAST).astype(np.uint8)
+    _count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
     marks = stats[1:][stats[1:, cv2.CC_STAT_AREA] >= INK_MIN_AREA]
     if not len(marks):
         return 0, 0, width, height

@@ -61,11 +61,15 @@ def _small(gray: np.ndarray) -> tuple[np.ndarray, float]:
     return cv2.resize(gray, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA), 1 / factor
 
 
+def paper_level(gray: np.ndarray) -> int:
+    """The paper's grey level: the 90th percentile of a uint8 page (most of a page is paper)."""
+    return int(np.searchsorted(np.cumsum(np.bincount(gray.ravel(), minlength=256)), 0.9 * gray.size))
+
+
 def _levels(gray: np.ndarray) -> tuple[int, int]:
     """Paper level (90th percentile) and the ink cut: Otsu's split, but never within 45 levels of the paper,
     so grain on a blank page is not ink."""
-    histogram = np.bincount(gray.ravel(), minlength=256)
-    paper = int(np.searchsorted(np.cumsum(histogram), 0.9 * gray.size))
+    paper = paper_level(gray)
     otsu, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     return paper, int(min(otsu, paper - 45))
 

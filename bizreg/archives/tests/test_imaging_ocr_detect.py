@@ -72,6 +72,13 @@ def test_no_boxes_means_no_lines(clean_page):
     assert recognize_crops(to_rgb(clean_page.image), np.zeros((0, 4, 2), np.float32)) == []
 
 
+@pytest.mark.parametrize("mode", ["RGBA", "L"])
+def test_an_rgba_or_grey_array_is_read_like_the_rgb_page(clean_page, mode):
+    x0, y0, x1, y1 = clean_page.line_boxes[0]
+    line = clean_page.image.crop((x0 - 20, y0 - 20, x1 + 20, y1 + 20)).convert(mode)
+    assert recognize(np.asarray(line)).text.replace(" ", "") == clean_page.title
+
+
 def test_small_image_is_not_enlarged_for_detection(clean_page):
     # The title line alone, far under the detection size: boxes stay inside the crop.
     x0, y0, x1, y1 = clean_page.line_boxes[0]
