@@ -2,19 +2,22 @@
 
 Registration must not import the apps that own such rules (investigations reads registration's cases for
 its link graph, so the import would be a cycle). An app registers its check here from its AppConfig.ready,
-as apps register metrics and job runners; intake calls `run` and refuses the case with every message:
+as apps register metrics and job runners; intake calls `run_many` once with every person of the case
+(applicant, agent, new legal representative) and refuses the case with every message:
 
-    intake_checks.register("investigations.registration_ban", banned_person_check)
+    intake_checks.register("investigations.registration_ban", banned_people_check)
 
-A check takes the normalised 18-character ID number and returns the refusal message (Chinese, naming
-why and until when) or None.
+A check takes the set of normalised ID numbers and returns {number: refusal message} (Chinese, naming why
+and until when) for those it refuses — one look-up for the whole case rather than one per person.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 
-IntakeCheck = Callable[[str], "str | None"]
+from bizreg.core.identifiers import normalize_resident_id
+
+IntakeCheck = Callable[[frozenset[str]], Mapping[str, str]]
 
 _CHECKS: dict[str, IntakeCheck] = {}
 
@@ -35,14 +38,19 @@ def registered() -> list[str]:
     return sorted(_CHECKS)
 
 
-def run(id_number: str) -> list[str]:
-    """The refusal messages of every registered check for this ID number (empty: nothing refuses it)."""
-    number = "".join(str(id_number or "").split()).upper()
-    if not number:
-        return []
-    messages = []
+def run_many(id_numbers: Iterable[str]) -> dict[str, list[str]]:
+    """{normalised number: refusal messages of every registered check}, only for numbers refused."""
+    numbers = frozenset(filter(None, map(normalize_resident_id, id_numbers)))
+    refusals: dict[str, list[str]] = {}
+    if not numbers:
+        return refusals
     for name in sorted(_CHECKS):
-        message = _CHECKS[name](number)
-        if message:
-            messages.append(message)
-    return messages
+        for number, message in _CHECKS[name](numbers).items():
+            if message:
+                refusals.setdefault(number, []).append(message)
+    return refusals
+
+
+def run(id_number: str) -> list[str]:
+    """The refusal messages of every registered check for one ID number (empty: nothing refuses it)."""
+    return run_many([id_number]).get(normalize_resident_id(id_number), [])

@@ -13,10 +13,14 @@ def authority_ids_for(user) -> list[int]:
         return []
     if user.is_superuser:
         return list(Authority.objects.values_list("id", flat=True))
-    cached = getattr(user, "_authority_ids_cache", None)
+    return [authority.pk for authority in _own_authorities(user)]
+
+
+def _own_authorities(user) -> list:
+    """The user's authorities (by code), read once per request's user object."""
+    cached = getattr(user, "_authorities_cache", None)
     if cached is None:
-        cached = list(user.authorities.values_list("id", flat=True))
-        user._authority_ids_cache = cached
+        cached = user._authorities_cache = list(user.authorities.all())
     return cached
 
 
@@ -31,7 +35,8 @@ def default_authority_for(user):
     """The authority a new record of this user belongs to when the user has exactly one (the usual case)."""
     from bizreg.core.models import Authority
 
-    ids = authority_ids_for(user)
-    if len(ids) == 1 or (ids and not user.is_superuser):
-        return Authority.objects.get(pk=ids[0])
+    if getattr(user, "is_authenticated", False) and not user.is_superuser:
+        own = _own_authorities(user)
+        if own:
+            return own[0]
     return Authority.objects.order_by("id").first()

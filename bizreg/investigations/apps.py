@@ -10,6 +10,6 @@ class InvestigationsConfig(AppConfig):
         # Registration intake refuses a person on the 3-year list (条例 art. 40) through core's registry,
         # so registration never imports this app.
         from bizreg.core import intake_checks
-        from bizreg.investigations.services.bans import banned_person_check
+        from bizreg.investigations.services.bans import banned_people_check
 
-        intake_checks.register("investigations.registration_ban", banned_person_check)
+        intake_checks.register("investigations.registration_ban", banned_people_check)

@@ -1,12 +1,13 @@
 """The 3-year list (条例 art. 40): those responsible for a false registration may not register again.
 
-`banned_person_check` is registered with core.intake_checks from InvestigationsConfig.ready, so
+`banned_people_check` is registered with core.intake_checks from InvestigationsConfig.ready, so
 registration intake refuses a listed person without importing this app.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.utils import timezone
 
@@ -28,12 +29,28 @@ def active_ban(id_number: str, on_date: dt.date | None = None) -> RegistrationBa
     )
 
 
-def banned_person_check(id_number: str, on_date: dt.date | None = None) -> str | None:
-    """The refusal message for a person on the list on the date (naming the case and the end date)."""
-    ban = active_ban(id_number, on_date)
-    if ban is None:
-        return None
-    return (
-        f"该人员因冒用他人身份虚假登记（{ban.authority.name} 案件 {ban.case.number}）被列入限制登记名单，"
-        f"{ban.ends_on.isoformat()} 前不得申请登记。"
+def banned_people_check(id_numbers: Iterable[str], on_date: dt.date | None = None) -> dict[str, str]:
+    """{number: refusal message} for each person on the list on the date (naming the case and the end
+    date of the ban running longest); one query for all the people of an intake."""
+    numbers = {n for n in map(normalize_resident_id, id_numbers) if n}
+    if not numbers:
+        return {}
+    day = on_date or timezone.localdate()
+    rows = (
+        RegistrationBan.objects.filter(id_number__in=numbers, starts_on__lte=day, ends_on__gte=day)
+        .order_by("-ends_on", "-id")
+        .values_list("id_number", "ends_on", "authority__name", "case__number")
     )
+    messages: dict[str, str] = {}
+    for number, ends_on, authority_name, case_number in rows:
+        messages.setdefault(
+            number,
+            f"该人员因冒用他人身份虚假登记（{authority_name} 案件 {case_number}）被列入限制登记名单，"
+            f"{ends_on.isoformat()} 前不得申请登记。",
+        )
+    return messages
+
+
+def banned_person_check(id_number: str, on_date: dt.date | None = None) -> str | None:
+    """The refusal message for one person on the list on the date, or None."""
+    return banned_people_check([id_number], on_date).get(normalize_resident_id(id_number))

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from bizreg.core import intake_checks
 from bizreg.investigations.models import RegistrationBan
-from bizreg.investigations.services.bans import banned_person_check
+from bizreg.investigations.services.bans import banned_people_check, banned_person_check
 from bizreg.investigations.tests.services_fixtures import *  # noqa: F403 — fixtures
 from bizreg.investigations.tests.services_fixtures import CULPRIT_ID, OTHER_VICTIM_ID
 from bizreg.registration.models import RegistrationCase
@@ -54,6 +54,16 @@ def test_banned_person_check_names_case_and_end_date(banned):
     assert intake_checks.run(CULPRIT_ID) == [message]
 
 
+def test_all_people_of_an_intake_are_checked_in_one_query(banned, django_assert_num_queries):
+    message = banned_person_check(CULPRIT_ID)
+    with django_assert_num_queries(1):
+        refusals = intake_checks.run_many([OTHER_VICTIM_ID, f" {CULPRIT_ID.lower()} ", "", CULPRIT_ID])
+    assert refusals == {CULPRIT_ID: [message]}
+    assert banned_people_check([OTHER_VICTIM_ID]) == {}
+    with django_assert_num_queries(0):
+        assert intake_checks.run_many(["", "  "]) == {}
+
+
 @pytest.mark.parametrize("role", ["applicant", "agent"])
 def test_registration_intake_refuses_a_banned_person(banned, clerk, authority, intake_data, role):  # noqa: F811
     data = intake_data("establishment")
@@ -90,4 +100,4 @@ def test_registration_intake_passes_others_and_after_the_ban(banned, clerk, auth
 def test_registry_rejects_a_second_function_under_one_name():
     with pytest.raises(ValueError):
         intake_checks.register("investigations.registration_ban", lambda number: None)
-    intake_checks.register("investigations.registration_ban", banned_person_check)  # the same: harmless
+    intake_checks.register("investigations.registration_ban", banned_people_check)  # the same: harmless

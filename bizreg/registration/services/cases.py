@@ -505,13 +505,6 @@ def case_intake(*, authority: Authority, actor, data: Mapping) -> RegistrationCa
 
     person = _clean_person(data, "applicant", _("申请人"), required=True, errors=errors)
     person |= _clean_person(data, "agent", _("代理人"), required=False, errors=errors)
-    # Other apps' refusals of a person (e.g. the 3-year list after an identity-misuse revocation), through
-    # core's registry: registration does not import those apps.
-    for prefix, label in (("applicant", _("申请人")), ("agent", _("代理人"))):
-        if person[f"{prefix}_id_number"]:
-            for message in intake_checks.run(person[f"{prefix}_id_number"]):
-                errors.add(f"{prefix}_id_number", f"{label}：{message}")
-
     reference = _text(data.get("investigation_reference"))
     if len(reference) > 100:
         errors.add("investigation_reference", _("关联调查案件编号不能超过 100 个字。"))
@@ -544,11 +537,21 @@ def case_intake(*, authority: Authority, actor, data: Mapping) -> RegistrationCa
             "requested_changes",
             _("申请事项中有无法识别的项目：%(keys)s。") % {"keys": "、".join(sorted(map(str, unknown)))},
         )
-    # A new legal representative is refused by the same checks as the applicant (a person on the 3-year
-    # list may not be registered as one either).
+    # Other apps' refusals of a person (e.g. the 3-year list after an identity-misuse revocation), through
+    # core's registry: registration does not import those apps. A new legal representative is refused
+    # like the applicant (a person on the list may not be registered as one either).
     new_rep_id = normalize_resident_id(changes.get("legal_rep_id_number") or "")
-    for message in intake_checks.run(new_rep_id) if len(new_rep_id) == 18 else ():
-        errors.add("requested_changes.legal_rep_id_number", f"{_('法定代表人')}：{message}")
+    if len(new_rep_id) != 18:
+        new_rep_id = ""  # a malformed number is refused by the register's own validation
+    people = [
+        ("applicant_id_number", _("申请人"), person["applicant_id_number"]),
+        ("agent_id_number", _("代理人"), person["agent_id_number"]),
+        ("requested_changes.legal_rep_id_number", _("法定代表人"), new_rep_id),
+    ]
+    refusals = intake_checks.run_many(number for _field, _label, number in people)
+    for field, label, number in people:
+        for message in refusals.get(normalize_resident_id(number), []) if number else ():
+            errors.add(field, f"{label}：{message}")
 
     enterprise: Enterprise | None = None
     enterprise_name = _text(data.get("enterprise_name"))

@@ -14,7 +14,7 @@ from bizreg.core.models import AccessLog
 from bizreg.enterprises import services as enterprise_services
 from bizreg.registration.models import CaseState, CaseTransitionLog, RegistrationCase
 from bizreg.registration.tests.cases_fixtures import *  # noqa: F403 — fixtures
-from bizreg.registration.tests.cases_fixtures import APPLICANT_ID, all_material_codes, at
+from bizreg.registration.tests.cases_fixtures import AGENT_ID, APPLICANT_ID, all_material_codes, at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 
@@ -202,6 +202,28 @@ def test_api_extension_endpoints(client_for, clerk, manager, intake, step, freez
     assert client_for(clerk).get(f"/api/registration-cases/{case.pk}/").json()["due_on"] == "2025-03-11"
     again = post(client_for(clerk), f"/api/registration-cases/{case.pk}/extension/", {"reason": "再延"})
     assert again.status_code == 409
+
+
+# Token and user, authorities, permissions (2), the persons' intake checks (1, all people at once), streets
+# and FTZ rules, materials checklist, the day's number, BEGIN, case, history row, materials, COMMIT.
+API_INTAKE_STATEMENTS = 14
+
+
+def test_api_intake_statement_count_is_pinned(clerk, payload, freeze):
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+
+    freeze(at(dt.date(2025, 3, 4), 9))
+    client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=clerk).key}")  # as API clients do
+    assert post(client, "/api/registration-cases/", payload()).status_code == 201  # opens the day's counter
+    data = payload(agent_name="李代理", agent_id_number=AGENT_ID, agent_phone="13900139000")
+    with CaptureQueriesContext(connection) as ctx:
+        response = post(client, "/api/registration-cases/", data)
+    assert response.status_code == 201, response.content
+    statements = [q["sql"] for q in ctx.captured_queries]
+    # applicant, agent and the new legal representative are checked against the 3-year list in one query
+    assert sum("investigations_registrationban" in sql for sql in statements) == 1
+    assert len(statements) <= API_INTAKE_STATEMENTS, "\n".join(sql[:120] for sql in statements)
 
 
 # Session (read, and the save in a savepoint: 3), user, authorities, permissions (2), capped count, page
