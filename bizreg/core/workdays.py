@@ -35,16 +35,11 @@ class WorkingCalendar:
     """Working-day arithmetic over a date span, with the overrides of that span loaded once."""
 
     def __init__(self, start: dt.date, end: dt.date) -> None:
-        from bizreg.core.models import WorkingCalendarYear, WorkingDayOverride
-
         if end < start:
             start, end = end, start
         self.start, self.end = start, end
-        self._overrides = dict(
-            WorkingDayOverride.objects.filter(date__range=(start, end)).values_list("date", "is_working_day")
-        )
         years = set(range(start.year, end.year + 1))
-        manual = set(WorkingCalendarYear.objects.filter(year__in=years).values_list("year", flat=True))
+        self._overrides, manual = _load_overrides_and_manual_years(start, end, years)
         self._manual_years = manual
         # Raised only when a day of such a year is asked about: arithmetic loads a span wider than it needs,
         # and a deadline that falls in December must not wait for next year's holiday schedule.
@@ -67,6 +62,40 @@ class WorkingCalendar:
             if self.is_working_day(day):
                 yield day
             day += dt.timedelta(days=1)
+
+
+def _load_overrides_and_manual_years(
+    start: dt.date, end: dt.date, years: set[int]
+) -> tuple[dict[dt.date, bool], set[int]]:
+    """The overrides of [start, end] and which of `years` staff maintain by hand, in one round trip (every
+    deadline, clock and timeline computes a calendar; a second query each time showed in their cost)."""
+    from django.db.models import BooleanField, DateField, IntegerField, Value
+
+    from bizreg.core.models import WorkingCalendarYear, WorkingDayOverride
+
+    overrides = (
+        WorkingDayOverride.objects.filter(date__range=(start, end))
+        .annotate(manual_year=Value(None, output_field=IntegerField()))
+        .values_list("date", "is_working_day", "manual_year")
+        .order_by()
+    )
+    manual_years = (
+        WorkingCalendarYear.objects.filter(year__in=years)
+        .annotate(
+            override_date=Value(None, output_field=DateField()),
+            override_working=Value(None, output_field=BooleanField()),
+        )
+        .values_list("override_date", "override_working", "year")
+        .order_by()
+    )
+    found: dict[dt.date, bool] = {}
+    manual: set[int] = set()
+    for date, working, year in overrides.union(manual_years, all=True):
+        if year is None:
+            found[date] = working
+        else:
+            manual.add(year)
+    return found, manual
 
 
 def is_working_day(day: dt.date) -> bool:

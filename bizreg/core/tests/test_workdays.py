@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import chinese_calendar
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -118,3 +119,22 @@ def test_registered_year_uses_weekdays_and_overrides():
     WorkingDayOverride.objects.create(date=saturday, is_working_day=True, note="调休上班")
     assert is_working_day(saturday)
     assert working_days_between(monday, monday + dt.timedelta(days=7)) == 5
+
+
+def test_a_calendar_is_loaded_in_one_query(django_assert_num_queries):
+    year = FIRST_YEAR_WITHOUT_DATA
+    WorkingCalendarYear.objects.create(year=year, note="按国务院办公厅通知人工维护")
+    WorkingDayOverride.objects.create(date=D(year, 1, 4), is_working_day=False, note="放假")
+    WorkingDayOverride.objects.create(date=D(year - 1, 12, 26), is_working_day=False, note="临时放假")
+    WorkingDayOverride.objects.create(date=D(year - 1, 12, 27), is_working_day=True, note="调休上班")
+    with django_assert_num_queries(1):
+        days = working_days_between(D(year - 1, 12, 20), D(year, 1, 10))
+    overrides = {D(year, 1, 4): False, D(year - 1, 12, 26): False, D(year - 1, 12, 27): True}
+    span = [D(year - 1, 12, 20) + dt.timedelta(days=n) for n in range(1, 22)]
+    expected = sum(
+        overrides.get(day, chinese_calendar.is_workday(day) if day.year < year else day.weekday() < 5)
+        for day in span
+    )
+    assert days == expected
+    with django_assert_num_queries(1):
+        assert add_working_days(D(year - 1, 12, 25), 1) == D(year - 1, 12, 27)  # the 26th off, the 27th on
