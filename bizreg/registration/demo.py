@@ -23,10 +23,12 @@ downloaded (from the case, its transition log and deficiencies, as notice_issue 
 Cases and register tell one story: an approved 设立/注销/迁出 takes the register's own event of its
 decision day where there is one; otherwise the register is told through the enterprises demo writer
 (`add_enterprises` for 设立/迁入, `close_enterprises` for 注销/迁出 of an active enterprise), as the case
-services' effects would have done. An approved 变更 of the year changes its enterprise on the decision
-(`apply_changes`: the values, the derived columns, a history row by the approver, former names, the legal
-representative's person-roles), and later cases name the enterprise as it then is (its name on the day).
-The previous year's sample carries no requested changes, so its 变更 cases change nothing.
+services' effects would have done. An approved 变更 — of the year or of the previous year's sample —
+changes its enterprise on the decision (`apply_changes`: the values, the derived columns, a history row by
+the approver, former names, the legal representative's person-roles), and later cases name the
+enterprise as it then is (its name on the day). A 变更 asks for values the entry does not hold (as far as
+the seeder tracks it: name, legal representative, industry, capital, scope, address); 备案 and 迁出 name
+their items and destination in both years.
 
 Generation draws only from ctx.rng("registration.year") (same seed, same year); the rows are written with
 COPY on PostgreSQL and executemany on SQLite (raw inserts: model instances would take minutes here). No
@@ -349,6 +351,8 @@ class _RegisterEntry:
     renamed_on: dt.date | None = None  # its last change of name
     industry: str = ""
     registered_capital: Decimal | None = None
+    business_scope: str = ""
+    address: str = ""
     changed_on: dt.date | None = None  # the decision day of the last 变更 of the year approved for it
     former_names: list[tuple[dt.date, str]] = field(default_factory=list)  # (last day used, name), by day
 
@@ -485,6 +489,8 @@ class RegistrationYear:
                 "entity_type",
                 "industry",
                 "registered_capital",
+                "business_scope",
+                "address",
             )
         )
         former: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
@@ -506,9 +512,25 @@ class RegistrationYear:
                 max(former[pk])[0] if pk in former else None,
                 industry=industry,
                 registered_capital=capital,
+                business_scope=scope,
+                address=address,
                 former_names=sorted(former.get(pk, ())),
             )
-            for pk, uscc, name, status, changed, established, rep, rep_id, kind, industry, capital in rows
+            for (
+                pk,
+                uscc,
+                name,
+                status,
+                changed,
+                established,
+                rep,
+                rep_id,
+                kind,
+                industry,
+                capital,
+                scope,
+                address,
+            ) in rows
         ]
         self.register.sort(key=lambda e: (e.established_on, e.pk))
         self.established_dates = [e.established_on for e in self.register]
@@ -832,23 +854,27 @@ class RegistrationYear:
                 fake = self._fake()
                 c.enterprise_name, c.uscc = fake.name, fake.uscc
                 legal_rep = (fake.legal_rep_name, fake.legal_rep_id_number)
-            if c.case_type == CaseType.CHANGE:
-                c.requested_changes = self._change(c.change_kind, day, entry)
-                if entry is not None and c.approved:
-                    self._changed(c, entry)
-            elif c.case_type == CaseType.FILING:
-                c.requested_changes = {
-                    "filing_items": "、".join(rng.sample(FILING_ITEMS, rng.choice((1, 1, 2))))
-                }
-            elif c.case_type == CaseType.MIGRATION_OUT:
-                c.requested_changes = {
-                    "destination_authority": rng.choice(DESTINATIONS),
-                    "destination_address": self._fake_address(),
-                }
+            self._requests(c, day, entry)
             phone = "1" + rng.choice("35789") + "".join(rng.choice("0123456789") for _ in range(9))
             c.applicant = (*legal_rep, phone) if rng.random() < 0.55 else self._person(day)
             if rng.random() < 0.45:
                 c.agent = self._person(day)
+
+    def _requests(self, c: _DemoCase, day: dt.date, entry: _RegisterEntry | None) -> None:
+        """requested_changes of a 变更, 备案 or 迁出 received on `day`; an approved 变更 of a register entry
+        changes it (_changed)."""
+        rng = self.rng
+        if c.case_type == CaseType.CHANGE:
+            c.requested_changes = self._change(c.change_kind, day, entry)
+            if entry is not None and c.approved:
+                self._changed(c, entry)
+        elif c.case_type == CaseType.FILING:
+            c.requested_changes = {"filing_items": "、".join(rng.sample(FILING_ITEMS, rng.choice((1, 1, 2))))}
+        elif c.case_type == CaseType.MIGRATION_OUT:
+            c.requested_changes = {
+                "destination_authority": rng.choice(DESTINATIONS),
+                "destination_address": self._fake_address(),
+            }
 
     def _origin_uscc(self) -> str:
         """The code a moved-in enterprise brings from its origin authority."""
@@ -898,12 +924,17 @@ class RegistrationYear:
             kind = "business_scope"
         if kind == "address":
             moved = self.people.enterprise()
+            while entry is not None and moved.address == entry.address:
+                moved = self.people.enterprise()
             return {"address": moved.address, "street": moved.street_id}
         if kind == "legal_rep_name":
             name, id_number, _phone = self._person(day)
             return {"legal_rep_name": name, "legal_rep_id_number": id_number}
         if kind == "business_scope":
-            return {"business_scope": self.people.enterprise().business_scope}
+            scope = self.people.enterprise().business_scope
+            while entry is not None and scope == entry.business_scope:
+                scope = self.people.enterprise().business_scope
+            return {"business_scope": scope}
         if kind == "registered_capital":
             held = entry.registered_capital if entry is not None else None
             shop = entry is not None and entry.entity_type == EntityType.INDIVIDUAL_BUSINESS
@@ -939,6 +970,10 @@ class RegistrationYear:
             entry.industry = changes["industry"]
         if "registered_capital" in changes:
             entry.registered_capital = Decimal(changes["registered_capital"])
+        if "business_scope" in changes:
+            entry.business_scope = changes["business_scope"]
+        if "address" in changes:
+            entry.address = changes["address"]
         self.changes.append(c)
 
     def _apply_changes(self) -> None:
@@ -1039,6 +1074,7 @@ class RegistrationYear:
                     continue
                 c.enterprise_id, c.enterprise_name, c.uscc = entry.pk, entry.name_on(day), entry.uscc
                 legal_rep = entry.legal_rep
+                self._requests(c, day, entry)
             c.applicant = (*legal_rep, "1" + rng.choice("35789") + f"{rng.randrange(10**9):09d}")
         return cases
 

@@ -31,7 +31,7 @@ from bizreg.registration.models import (
     RegistrationCase,
     ServiceRecord,
 )
-from bizreg.registration.services.cases import case_working_days
+from bizreg.registration.services.cases import CHANGE_FIELDS, case_working_days
 from bizreg.registration.services.mail import validate_tracking_number
 from bizreg.testing.demo import seeded_demo_year
 
@@ -352,10 +352,11 @@ def _name_on(enterprise, day: dt.date) -> str:
 
 
 def test_every_approved_change_of_the_year_is_in_the_register(authority):
-    """An approved 变更 of the year changed its enterprise as services.cases would have on the decision: a
-    '~' history row at the approval, by the approver, with the case's reason, carries the requested values
-    (the derived columns recomputed); the entry keeps the last value of each field; a new name is kept as a
-    former name; a new legal representative's person-role starts that day as the old one's ends."""
+    """An approved 变更 of the year (or of the previous year's sample) changed its enterprise as
+    services.cases would have on the decision: a '~' history row at the approval, by the approver, with the
+    case's reason, carries the requested values (the derived columns recomputed); the entry keeps the last
+    value of each field; a new name is kept as a former name; a new legal representative's person-role
+    starts that day as the old one's ends."""
     from decimal import Decimal
 
     from bizreg.enterprises.demo import ftz_rule_views
@@ -370,11 +371,12 @@ def test_every_approved_change_of_the_year_is_in_the_register(authority):
         )
     }
     changes = list(
-        RegistrationCase.objects.filter(pk__in=list(approvals), received_at__year=YEAR)
+        RegistrationCase.objects.filter(pk__in=list(approvals), received_at__year__in=(YEAR - 1, YEAR))
         .exclude(enterprise=None)
         .order_by("decided_at")
     )
     assert len(changes) > 100
+    assert any(c.received_at.year == YEAR - 1 for c in changes)
     history = Enterprise.history.model.objects
     rules = ftz_rule_views(authority=authority)
     last: dict[tuple[int, str], tuple[object, dt.datetime]] = {}
@@ -414,3 +416,24 @@ def test_every_approved_change_of_the_year_is_in_the_register(authority):
         assert getattr(Enterprise.objects.get(pk=pk), field) == value, (pk, field)
         later = history.filter(id=pk, history_date__gte=at).values_list(field, flat=True)
         assert set(later) == {value}, (pk, field)
+
+
+def test_every_case_of_both_years_says_what_it_asks_for(authority):
+    """A 变更 names the values it changes, a 备案 its items, a 迁出 where it goes — the previous year's
+    archived sample as well as the demo year (its case pages showed an empty request before)."""
+    for year in (YEAR - 1, YEAR):
+        cases = RegistrationCase.objects.filter(
+            authority=authority,
+            received_at__year=year,
+            case_type__in=(CaseType.CHANGE, CaseType.FILING, CaseType.MIGRATION_OUT),
+        ).exclude(enterprise=None)
+        by_type = Counter(cases.values_list("case_type", flat=True))
+        assert by_type[CaseType.CHANGE] and by_type[CaseType.FILING] and by_type[CaseType.MIGRATION_OUT], year
+        for case in cases:
+            asked = set(case.requested_changes)
+            if case.case_type == CaseType.CHANGE:
+                assert asked and asked <= set(CHANGE_FIELDS), (case.number, asked)
+            elif case.case_type == CaseType.FILING:
+                assert asked == {"filing_items"} and case.requested_changes["filing_items"], case.number
+            else:
+                assert asked == {"destination_authority", "destination_address"}, case.number
