@@ -9,12 +9,12 @@ from bizreg.testing.factories import EnterpriseFactory
 
 pytestmark = pytest.mark.django_db
 
-# Session (read + save), user, permissions (2), the user's authorities and their districts, the capped
+# Session (read + save), user, permissions (1), the user's authorities and their districts, the capped
 # count, the page rows (street and lock flag in the same query), the filter form's streets, the layout's
 # navigation; the API adds the former names (one prefetch). A search adds one former-name lookup per word.
-LIST_PAGE_QUERIES = 14
-API_LIST_QUERIES = 12
-DETAIL_QUERIES = 17  # + person-roles and rescissions (one query each)
+LIST_PAGE_QUERIES = 13
+API_LIST_QUERIES = 11
+DETAIL_QUERIES = 16  # + person-roles and rescissions (one query each)
 
 
 def count_queries(client, url, params=None) -> int:

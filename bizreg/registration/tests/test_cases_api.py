@@ -204,9 +204,10 @@ def test_api_extension_endpoints(client_for, clerk, manager, intake, step, freez
     assert again.status_code == 409
 
 
-# Token and user, authorities, permissions (2), the persons' intake checks (1, all people at once), streets
-# and FTZ rules, materials checklist, the day's number, BEGIN, case, history row, materials, COMMIT.
-API_INTAKE_STATEMENTS = 14
+# Token and user, authorities, permissions (1, own and groups' at once), the persons' intake checks (1, all
+# people at once), streets and FTZ rules, materials checklist, the day's number, BEGIN, case, history row,
+# materials, COMMIT.
+API_INTAKE_STATEMENTS = 13
 
 
 def test_api_intake_statement_count_is_pinned(clerk, payload, freeze):
@@ -226,9 +227,9 @@ def test_api_intake_statement_count_is_pinned(clerk, payload, freeze):
     assert len(statements) <= API_INTAKE_STATEMENTS, "\n".join(sql[:120] for sql in statements)
 
 
-# Session (read, and the save in a savepoint: 3), user, authorities, permissions (2), capped count, page
+# Session (read, and the save in a savepoint: 3), user, authorities, permissions (1), capped count, page
 # rows (receiver in the same query), the calendar of the due horizon (overrides and manual years at once).
-API_LIST_QUERIES = 11
+API_LIST_QUERIES = 10
 
 
 def test_api_list_query_count_does_not_grow_with_rows(client_for, clerk, intake, second_clerk):

@@ -95,10 +95,10 @@ def _count(client, url, params=None) -> int:
     return len(ctx.captured_queries)
 
 
-# Session (read, and the save in a savepoint: 3), user, permissions (2), authorities, capped count, the
+# Session (read, and the save in a savepoint: 3), user, permissions (1), authorities, capped count, the
 # calendar of the due horizon (overrides and manual years at once), page rows (receiver in the same
 # query), the due-warning aggregate, the receivers filter's choices, the layout's authority names and roles.
-LIST_PAGE_QUERIES = 15
+LIST_PAGE_QUERIES = 14
 
 
 def test_list_query_count_does_not_grow_with_rows(client_for, clerk, intake, second_clerk):
