@@ -68,7 +68,9 @@ class _TransactionInTurn:
     `authorities.set()`): a request could run between two of its statements, and a savepoint that the
     request rolls back on the shared connection took the test's rows with it (a foreign key then failed
     at the test's COMMIT). The turn is re-entrant, so a request's transactions, already in its turn,
-    pass straight through."""
+    pass straight through. Every transaction gives the turn back: an atomic block skips
+    set_autocommit(True) only on a connection closed inside it, and Django's SQLite backend ignores
+    close() on the in-memory test database (the only one shared here)."""
 
     def __init__(self, set_autocommit: Callable) -> None:
         self.set_autocommit = set_autocommit
