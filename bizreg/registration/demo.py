@@ -491,6 +491,7 @@ class RegistrationYear:
                 "registered_capital",
                 "business_scope",
                 "address",
+                named=True,
             )
         )
         former: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
@@ -501,36 +502,22 @@ class RegistrationYear:
             former[pk].append((until, name))
         self.register = [
             _RegisterEntry(
-                pk,
-                uscc,
-                name,
-                status,
-                changed,
-                established,
-                (rep, rep_id),
-                kind,
-                max(former[pk])[0] if pk in former else None,
-                industry=industry,
-                registered_capital=capital,
-                business_scope=scope,
-                address=address,
-                former_names=sorted(former.get(pk, ())),
+                row.pk,
+                row.uscc,
+                row.name,
+                row.status,
+                row.status_changed_on,
+                row.established_on,
+                (row.legal_rep_name, row.legal_rep_id_number),
+                row.entity_type,
+                max(former[row.pk])[0] if row.pk in former else None,
+                industry=row.industry,
+                registered_capital=row.registered_capital,
+                business_scope=row.business_scope,
+                address=row.address,
+                former_names=sorted(former.get(row.pk, ())),
             )
-            for (
-                pk,
-                uscc,
-                name,
-                status,
-                changed,
-                established,
-                rep,
-                rep_id,
-                kind,
-                industry,
-                capital,
-                scope,
-                address,
-            ) in rows
+            for row in rows
         ]
         self.register.sort(key=lambda e: (e.established_on, e.pk))
         self.established_dates = [e.established_on for e in self.register]
