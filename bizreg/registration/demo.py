@@ -353,7 +353,7 @@ class _RegisterEntry:
     registered_capital: Decimal | None = None
     business_scope: str = ""
     address: str = ""
-    changed_on: dt.date | None = None  # the decision day of the last 变更 of the year approved for it
+    changed_on: dt.date | None = None  # the decision day of its last approved 变更 (either year)
     former_names: list[tuple[dt.date, str]] = field(default_factory=list)  # (last day used, name), by day
 
     def name_on(self, day: dt.date) -> str:
