@@ -63,8 +63,9 @@ def _load(count: int, authority, other, clerks, other_clerks) -> None:
     """Cases with the demo year's mix, written by the demo's raw loader (COPY on PostgreSQL)."""
     from django.utils import timezone
 
+    from bizreg.core.demo_loader import RawLoader
     from bizreg.enterprises.demo import BRAND_CHARS, COMPANY_WORDS, SURNAMES
-    from bizreg.registration.demo import CHANNEL_WEIGHTS, TYPE_SHARES, _Loader, _Weighted
+    from bizreg.registration.demo import CHANNEL_WEIGHTS, TYPE_SHARES, _Weighted
     from bizreg.registration.models import CaseState, RegistrationCase
 
     rng = random.Random(20230508)
@@ -77,7 +78,7 @@ def _load(count: int, authority, other, clerks, other_clerks) -> None:
     days = [dt.date(year, 1, 1) + dt.timedelta(days=n) for year in YEARS for n in range(365)]
     days = [d for d in days if d.weekday() < 5]
     open_states = (CaseState.RECEIVED, CaseState.RETURNED, CaseState.PRE_REVIEWED, CaseState.ACCEPTED)
-    loader = _Loader()
+    loader = RawLoader()
     sequence: dict[tuple[int, dt.date], int] = {}
     batch: list[dict] = []
     now = timezone.now()
