@@ -91,6 +91,35 @@ EXPORTS = {
         "registration_casepause",
         [("case_id", "BIGINT"), ("started_on", "DATE"), ("ended_on", "DATE")],
     ),
+    # Indicators 2 and 7 (hotline answer and completion rates; the satisfaction rate, indicator 10's numeric
+    # alternative, from the same rows) and 6 (档案查询服务率).
+    "calls": (
+        "consultation_call",
+        [
+            ("authority_id", "BIGINT"),
+            ("offered_at", "TIMESTAMP"),
+            ("outcome", "VARCHAR"),
+            ("wait_seconds", "INTEGER"),
+            ("resolved", "BOOLEAN"),
+            ("follow_up_ticket_id", "BIGINT"),
+            ("satisfaction_score", "INTEGER"),
+        ],
+    ),
+    "tickets": (
+        "consultation_ticket",
+        [("id", "BIGINT"), ("state", "VARCHAR"), ("merged_into_id", "BIGINT")],
+    ),
+    "access_requests": (
+        "archives_accessrequest",
+        [
+            ("authority_id", "BIGINT"),
+            ("submitted_at", "TIMESTAMP"),
+            ("state", "VARCHAR"),
+            ("due_at", "TIMESTAMP"),
+            ("decided_at", "TIMESTAMP"),
+            ("served_at", "TIMESTAMP"),
+        ],
+    ),
 }
 
 
@@ -352,8 +381,70 @@ class Reference:
         change = (current - previous) * 100 / previous
         return (Decimal(change.numerator) / Decimal(change.denominator)).quantize(TWO, rounding=ROUND_HALF_UP)
 
+    def _calls(self, start, end) -> tuple[int, int, int, int, int]:
+        """(offered, answered, completed, surveyed, satisfied) as consultation.metrics.call_aggregates counts
+        them: a short abandon is not offered; completed = answered and settled on the call, or its follow-up
+        ticket (or the ticket it was merged into) resolved/closed; satisfied = a survey score of 4 or 5."""
+        from bizreg.consultation.metrics import short_abandon_seconds
+
+        short = short_abandon_seconds()
+        return self.con.execute(
+            """
+            WITH c AS (
+                SELECT calls.*, t.state AS ticket_state, m.state AS merged_state
+                FROM calls
+                LEFT JOIN tickets t ON t.id = calls.follow_up_ticket_id
+                LEFT JOIN tickets m ON m.id = t.merged_into_id
+                WHERE calls.authority_id = ? AND offered_at >= ? AND offered_at < ?
+                  AND NOT (? > 0 AND outcome = 'abandoned' AND wait_seconds < ?)
+            )
+            SELECT COUNT(*),
+                   COUNT(*) FILTER (WHERE outcome = 'answered'),
+                   COUNT(*) FILTER (WHERE outcome = 'answered' AND (resolved
+                       OR ticket_state IN ('resolved', 'closed') OR merged_state IN ('resolved', 'closed'))),
+                   COUNT(*) FILTER (WHERE satisfaction_score IS NOT NULL),
+                   COUNT(*) FILTER (WHERE satisfaction_score >= 4)
+            FROM c
+            """,
+            [self.authority, self._utc(start), self._utc(end), short, short],
+        ).fetchone()
+
+    def hotline_answer_rate(self, start, end) -> Decimal:
+        offered, answered, *_ = self._calls(start, end)
+        return _percent(answered, offered)
+
+    def hotline_completion_rate(self, start, end) -> Decimal:
+        _offered, answered, completed, *_ = self._calls(start, end)
+        return _percent(completed, answered)
+
+    def satisfaction_rate(self, start, end) -> Decimal:
+        *_, surveyed, satisfied = self._calls(start, end)
+        return _percent(satisfied, surveyed)
+
+    def query_service_rate(self, start, end) -> Decimal:
+        """Requests submitted in the period, less those still open and not yet due; in time = served by the
+        deadline, or refused (with reasons) by it."""
+        from django.utils import timezone
+
+        now = timezone.now().astimezone(dt.UTC).replace(tzinfo=None)
+        in_time, counted = self.con.execute(
+            """
+            SELECT COUNT(*) FILTER (WHERE (served_at IS NOT NULL AND served_at <= due_at)
+                       OR (state = 'rejected' AND decided_at IS NOT NULL AND decided_at <= due_at)),
+                   COUNT(*)
+            FROM access_requests
+            WHERE authority_id = ? AND submitted_at >= ? AND submitted_at < ?
+              AND NOT (state IN ('submitted', 'approved') AND due_at > ?)
+            """,
+            [self.authority, self._utc(start), self._utc(end), now],
+        ).fetchone()
+        return _percent(in_time, counted)
+
     def compute(self, key: str, start, end) -> Decimal:
-        return getattr(self, key.split(".", 1)[1])(start, end)
+        module, name = key.split(".", 1)
+        if module not in ("registration", "consultation", "archives"):
+            raise KeyError(f"the DuckDB reference has no {key}")
+        return getattr(self, name)(start, end)
 
 
 # --- the run ---------------------------------------------------------------------------------------------
