@@ -61,3 +61,45 @@ def test_concurrent_requests_and_test_writes_leave_the_connection_usable(live_se
     assert len(statuses) == 4 * 15 and set(statuses) <= {200, 204}
     assert not connection.in_atomic_block and not connection.needs_rollback
     assert UserFactory._meta.model.objects.filter(username__startswith="sharing_").count() == 20
+
+
+def test_a_block_the_test_enters_while_a_request_is_in_one_waits_and_is_its_own_transaction(live_server):
+    """The test enters an atomic block while a request on the shared connection is inside one: the test's
+    block waits for the request to end, then begins a transaction of its own (before, it took the request's
+    transaction for its own, opened a savepoint in it and ran on without the turn)."""
+    from django.db import connections, transaction
+
+    from bizreg.testing.live_server import SHARED_CONNECTION_TURN
+
+    shared = connections["default"]  # the connection itself (`connection` is a per-thread proxy)
+    user_model = UserFactory._meta.model
+    request_inside, request_may_end = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def request_in_a_transaction() -> None:
+        connections["default"] = shared  # as the live server's request threads see it
+        with SHARED_CONNECTION_TURN, transaction.atomic():
+            request_inside.set()
+            request_may_end.wait(timeout=10)
+            user_model.objects.create(username="sharing_request")
+            order.append("request ended")
+
+    request = threading.Thread(target=request_in_a_transaction)
+    request.start()
+    assert request_inside.wait(timeout=10)
+    threading.Timer(0.3, request_may_end.set).start()
+    with transaction.atomic():
+        order.append("test began")
+        in_own_transaction = shared.in_atomic_block and not shared.savepoint_ids
+        user_model.objects.create(username="sharing_test")
+    request.join(timeout=10)
+
+    assert order == ["request ended", "test began"]
+    assert in_own_transaction
+    assert not shared.in_atomic_block and not shared.needs_rollback
+    assert set(
+        user_model.objects.filter(username__startswith="sharing_").values_list("username", flat=True)
+    ) == {
+        "sharing_request",
+        "sharing_test",
+    }

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.core.servers.basehttp import ThreadedWSGIServer
+from django.db.transaction import Atomic, get_connection
 from django.test.testcases import LiveServerThread
 
 SHARED_CONNECTION_TURN = threading.RLock()
@@ -61,52 +62,69 @@ def _query_in_turn(execute: Callable, sql: str, params: Any, many: bool, context
         return execute(sql, params, many, context)
 
 
-class _TransactionInTurn:
-    """A connection's set_autocommit that holds the turn from the start of a transaction to its end.
+class _AtomicBlocksInTurn:
+    """Holds the turn for the whole of every atomic block on a shared connection, from the first line of
+    `Atomic.__enter__` to the last of `__exit__`.
 
     Taking turns query by query is not enough for the test's own transactions (a factory's
-    `authorities.set()`): a request could run between two of its statements, and a savepoint that the
-    request rolls back on the shared connection took the test's rows with it (a foreign key then failed
-    at the test's COMMIT). The turn is re-entrant, so a request's transactions, already in its turn,
-    pass straight through. Every transaction gives the turn back: an atomic block skips
-    set_autocommit(True) only on a connection closed inside it, and Django's SQLite backend ignores
-    close() on the in-memory test database (the only one shared here)."""
+    `authorities.set()`): a request could run between two of their statements. Holding it only from
+    `set_autocommit(False)` to `set_autocommit(True)` was not enough either: `__enter__` reads the
+    connection's `in_atomic_block` before it begins the transaction, so a test that entered a block while a
+    request was in one took that request's transaction for its own and opened a savepoint in it. Its block
+    then ran with `in_atomic_block` false and without the turn, the next request's rollback took the test's
+    rows with it, and a foreign key failed at the test's COMMIT. The turn is re-entrant, so a request's
+    blocks, already in its turn, and nested blocks pass straight through."""
 
-    def __init__(self, set_autocommit: Callable) -> None:
-        self.set_autocommit = set_autocommit
-        self.holding = threading.local()
+    def __init__(self, shared: list[Any]) -> None:
+        self.shared = shared
+        self.enter = Atomic.__enter__
+        self.exit = Atomic.__exit__
 
-    def __call__(self, autocommit: bool, *args: Any, **kwargs: Any) -> None:
-        if autocommit:
+    def _is_shared(self, block: Atomic) -> bool:
+        connection = get_connection(block.using)
+        return any(connection is shared for shared in self.shared)
+
+    def install(self) -> None:
+        blocks_in_turn = self
+
+        def enter_in_turn(block: Atomic) -> None:
+            if not blocks_in_turn._is_shared(block):
+                return blocks_in_turn.enter(block)
+            SHARED_CONNECTION_TURN.acquire()
             try:
-                self.set_autocommit(autocommit, *args, **kwargs)
+                return blocks_in_turn.enter(block)
+            except BaseException:
+                SHARED_CONNECTION_TURN.release()
+                raise
+
+        def exit_in_turn(block: Atomic, *exc_info: Any) -> Any:
+            if not blocks_in_turn._is_shared(block):
+                return blocks_in_turn.exit(block, *exc_info)
+            try:
+                return blocks_in_turn.exit(block, *exc_info)
             finally:
-                if getattr(self.holding, "turn", False):
-                    self.holding.turn = False
-                    SHARED_CONNECTION_TURN.release()
-            return
-        SHARED_CONNECTION_TURN.acquire()
-        try:
-            self.set_autocommit(autocommit, *args, **kwargs)
-        except BaseException:
-            SHARED_CONNECTION_TURN.release()
-            raise
-        if getattr(self.holding, "turn", False):
-            SHARED_CONNECTION_TURN.release()  # already held for this transaction: keep one hold
-        self.holding.turn = True
+                SHARED_CONNECTION_TURN.release()
+
+        Atomic.__enter__ = enter_in_turn
+        Atomic.__exit__ = exit_in_turn
+
+    def uninstall(self) -> None:
+        Atomic.__enter__ = self.enter
+        Atomic.__exit__ = self.exit
 
 
 @contextmanager
 def queries_take_turns(connections: Iterable[Any]) -> Iterator[None]:
-    """While active, every query on `connections` (the shared ones), and every transaction as a whole,
-    waits for the request in progress."""
+    """While active, every query on `connections` (the shared ones), and every atomic block on them as a
+    whole, waits for the request in progress."""
     shared = list(connections)
     for connection in shared:
         connection.execute_wrappers.append(_query_in_turn)
-        connection.set_autocommit = _TransactionInTurn(connection.set_autocommit)
+    blocks_in_turn = _AtomicBlocksInTurn(shared)
+    blocks_in_turn.install()
     try:
         yield
     finally:
+        blocks_in_turn.uninstall()
         for connection in shared:
             connection.execute_wrappers.remove(_query_in_turn)
-            del connection.set_autocommit  # back to the class's method
