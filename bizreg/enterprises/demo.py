@@ -5,6 +5,8 @@ Three seeders, run by `manage.py seed_demo` through bizreg.core.demo:
 - `enterprises.ftz_rules`: the FTZ address rules of the seven Nansha FTZ blocks.
 - `enterprises.register`: ~62,000 enterprises at scale 1.0, with their simple_history rows (a '+' row on
   the day of establishment, '~' rows for a name change and for the final status change) and former names.
+  Renames, 注销 and 迁出 are drawn only before the demo year: in it they are the registration seeder's
+  approved cases (CASE_MADE_STATUSES).
 - `enterprises.demo_cases`: a few locked enterprises and two USCC exceptions (they need demo users).
 
 `add_enterprises`, `close_enterprises` and `apply_changes` write the register effects of the registration
@@ -292,6 +294,10 @@ STATUS_REASONS = {
     EnterpriseStatus.REVOKED: "吊销营业执照",
     EnterpriseStatus.MOVED_OUT: "迁出登记",
 }
+# Changes of the demo year that only a registration case makes: the register draws none dated in that year
+# (the registration seeder's 注销/迁出 and 变更 cases make them, with their history rows). 吊销 is not a
+# registration case, so the register keeps drawing it.
+CASE_MADE_STATUSES = frozenset({EnterpriseStatus.DEREGISTERED, EnterpriseStatus.MOVED_OUT})
 FORMER_NAME_RATE = 0.065
 REPEAT_LEGAL_REP_RATE = 0.12
 
@@ -383,6 +389,7 @@ class EnterpriseGenerator:
         self.street_ids = street_ids
         self.ftz_rules = sorted(ftz_rules, key=lambda r: (r.priority, r.id))
         self.first_day = dt.date(FIRST_YEAR, 1, 1)
+        self.year_start = dt.date(year, 1, 1)
         self.last_day = dt.date(year, 12, 31)
         self.used_usccs: set[str] = set()
         self.used_names: set[str] = set()
@@ -589,7 +596,10 @@ class EnterpriseGenerator:
                 start = established + dt.timedelta(days=120)
                 if start >= self.last_day:
                     break
-                return status, self._date_in(start, self.last_day)
+                changed_on = self._date_in(start, self.last_day)
+                if status in CASE_MADE_STATUSES and changed_on >= self.year_start:
+                    break  # active: an approved 注销/迁出 case of the year closes it
+                return status, changed_on
             r -= rate
         return EnterpriseStatus.ACTIVE, None
 
@@ -635,6 +645,8 @@ class EnterpriseGenerator:
             if start < end:
                 former_name = self._name(entity_type, industry, street_code)
                 renamed_on = self._date_in(start, end)
+                if renamed_on >= self.year_start:  # the year's names change by its 变更 cases
+                    former_name = renamed_on = None
         rep_name, rep_id = self._person(established)
         return DemoEnterprise(
             uscc=self._uscc(category),

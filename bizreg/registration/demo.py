@@ -20,15 +20,16 @@ Demo notices carry no PDF: their `content` holds only what the public verificati
 `sha256` is empty; services.documents.notice_stored_bytes renders and stores one the first time it is
 downloaded (from the case, its transition log and deficiencies, as notice_issue would have).
 
-Cases and register tell one story: an approved 设立/注销/迁出 takes the register's own event of its
-decision day where there is one; otherwise the register is told through the enterprises demo writer
-(`add_enterprises` for 设立/迁入, `close_enterprises` for 注销/迁出 of an active enterprise), as the case
-services' effects would have done. An approved 变更 — of the year or of the previous year's sample —
-changes its enterprise on the decision (`apply_changes`: the values, the derived columns, a history row by
-the approver, former names, the legal representative's person-roles), and later cases name the
-enterprise as it then is (its name on the day). A 变更 asks for values the entry does not hold (as far as
-the seeder tracks it: name, legal representative, industry, capital, scope, address); 备案 and 迁出 name
-their items and destination in both years.
+Cases and register tell one story: an approved 设立 (or a 注销/迁出 of the previous year's sample) takes
+the register's own event of its decision day where there is one (the register draws no 注销, 迁出 or
+rename in the demo year: those are all the year's cases); otherwise the register is told through the
+enterprises demo writer (`add_enterprises` for 设立/迁入, `close_enterprises` for 注销/迁出 of an active
+enterprise), as the case services' effects would have done. An approved 变更 — of the year or of the
+previous year's sample — changes its enterprise on the decision (`apply_changes`: the values, the derived
+columns, a history row by the approver, former names, the legal representative's person-roles), and later
+cases name the enterprise as it then is (its name on the day). A 变更 asks for values the entry does not
+hold (as far as the seeder tracks it: name, legal representative, industry, capital, scope, address); 备案
+and 迁出 name their items and destination in both years.
 
 Generation draws only from ctx.rng("registration.year") (same seed, same year); the rows are written with
 COPY on PostgreSQL and executemany on SQLite (raw inserts: model instances would take minutes here). No

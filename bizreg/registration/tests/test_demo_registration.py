@@ -344,6 +344,50 @@ def test_every_approved_case_of_the_year_is_in_the_register(authority):
     assert approved.filter(received_at__year=YEAR - 1).exists()
 
 
+def test_every_register_change_of_the_year_has_its_case(authority):
+    """The converse: every change the register shows in the demo year — a 变更, a 注销, a 迁出, a rename —
+    is the approval of a registration case of that enterprise at that moment. Only 吊销 (an enforcement
+    decision) and 撤销登记 (an investigation's rescission) come from outside registration."""
+    from bizreg.enterprises.models import Enterprise
+
+    closing_types = {
+        "deregistered": {CaseType.DEREGISTRATION, CaseType.SIMPLE_DEREGISTRATION},
+        "moved_out": {CaseType.MIGRATION_OUT},
+    }
+    approvals = {
+        (case.enterprise_id, case.decided_at): case
+        for case in RegistrationCase.objects.filter(
+            authority=authority, transitions__action="approve", decided_at__year__gte=YEAR - 1
+        ).exclude(enterprise=None)
+    }
+    approved_on = defaultdict(set)
+    for (enterprise_id, decided_at), case in approvals.items():
+        approved_on[(enterprise_id, timezone.localtime(decided_at).date())].add(case.case_type)
+    rows = Enterprise.history.model.objects.filter(
+        authority=authority, history_type="~", history_date__year__gte=YEAR - 1
+    ).order_by("history_date")
+    unexplained = Counter()
+    seen = Counter()
+    for row in rows:
+        day = timezone.localtime(row.history_date).date()
+        if day.year != YEAR:
+            continue
+        reason = row.history_change_reason
+        if reason.startswith("变更登记（业务 "):
+            case = approvals.get((row.id, row.history_date))
+            explained = case is not None and reason == f"变更登记（业务 {case.number}）"
+            seen["变更"] += explained
+        elif row.status in closing_types and row.status_changed_on == day:
+            explained = bool(approved_on[(row.id, day)] & closing_types[row.status])
+            seen[row.status] += explained
+        else:
+            explained = reason == "吊销营业执照" or reason.startswith("撤销登记（")
+        if not explained:
+            unexplained[reason] += 1
+    assert unexplained == Counter()
+    assert seen["变更"] > 100 and seen["deregistered"] > 10 and seen["moved_out"] > 0
+
+
 def _name_on(enterprise, day: dt.date) -> str:
     """The name an entry held at the end of `day`: the first name it gave up after that day (a former name
     is used until the end of its last day), else its present one."""
