@@ -63,6 +63,10 @@ def test_concurrent_requests_and_test_writes_leave_the_connection_usable(live_se
     assert UserFactory._meta.model.objects.filter(username__startswith="sharing_").count() == 20
 
 
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="only SQLite's in-memory test database is shared with the live server's threads",
+)
 def test_a_block_the_test_enters_while_a_request_is_in_one_waits_and_is_its_own_transaction(live_server):
     """The test enters an atomic block while a request on the shared connection is inside one: the test's
     block waits for the request to end, then begins a transaction of its own (before, it took the request's
