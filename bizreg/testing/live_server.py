@@ -62,9 +62,10 @@ def _query_in_turn(execute: Callable, sql: str, params: Any, many: bool, context
         return execute(sql, params, many, context)
 
 
-class _AtomicBlocksInTurn:
-    """Holds the turn for the whole of every atomic block on a shared connection, from the first line of
-    `Atomic.__enter__` to the last of `__exit__`.
+@contextmanager
+def _atomic_blocks_take_turns(shared: list[Any]) -> Iterator[None]:
+    """Every atomic block on a shared connection holds the turn from the first line of `Atomic.__enter__`
+    to the last of `__exit__`.
 
     Taking turns query by query is not enough for the test's own transactions (a factory's
     `authorities.set()`): a request could run between two of their statements. Holding it only from
@@ -74,57 +75,50 @@ class _AtomicBlocksInTurn:
     then ran with `in_atomic_block` false and without the turn, the next request's rollback took the test's
     rows with it, and a foreign key failed at the test's COMMIT. The turn is re-entrant, so a request's
     blocks, already in its turn, and nested blocks pass straight through."""
+    enter, exit_ = Atomic.__enter__, Atomic.__exit__
 
-    def __init__(self, shared: list[Any]) -> None:
-        self.shared = shared
-        self.enter = Atomic.__enter__
-        self.exit = Atomic.__exit__
-
-    def _is_shared(self, block: Atomic) -> bool:
+    def on_shared(block: Atomic) -> bool:
         connection = get_connection(block.using)
-        return any(connection is shared for shared in self.shared)
+        return any(connection is one for one in shared)
 
-    def install(self) -> None:
-        blocks_in_turn = self
+    def enter_in_turn(block: Atomic) -> None:
+        if not on_shared(block):
+            return enter(block)
+        SHARED_CONNECTION_TURN.acquire()
+        try:
+            return enter(block)
+        except BaseException:
+            SHARED_CONNECTION_TURN.release()
+            raise
 
-        def enter_in_turn(block: Atomic) -> None:
-            if not blocks_in_turn._is_shared(block):
-                return blocks_in_turn.enter(block)
-            SHARED_CONNECTION_TURN.acquire()
-            try:
-                return blocks_in_turn.enter(block)
-            except BaseException:
-                SHARED_CONNECTION_TURN.release()
-                raise
+    def exit_in_turn(block: Atomic, *exc_info: Any) -> Any:
+        if not on_shared(block):
+            return exit_(block, *exc_info)
+        try:
+            return exit_(block, *exc_info)
+        finally:
+            SHARED_CONNECTION_TURN.release()
 
-        def exit_in_turn(block: Atomic, *exc_info: Any) -> Any:
-            if not blocks_in_turn._is_shared(block):
-                return blocks_in_turn.exit(block, *exc_info)
-            try:
-                return blocks_in_turn.exit(block, *exc_info)
-            finally:
-                SHARED_CONNECTION_TURN.release()
-
-        Atomic.__enter__ = enter_in_turn
-        Atomic.__exit__ = exit_in_turn
-
-    def uninstall(self) -> None:
-        Atomic.__enter__ = self.enter
-        Atomic.__exit__ = self.exit
+    Atomic.__enter__, Atomic.__exit__ = enter_in_turn, exit_in_turn
+    try:
+        yield
+    finally:
+        Atomic.__enter__, Atomic.__exit__ = enter, exit_
 
 
 @contextmanager
 def queries_take_turns(connections: Iterable[Any]) -> Iterator[None]:
     """While active, every query on `connections` (the shared ones), and every atomic block on them as a
-    whole, waits for the request in progress."""
+    whole, waits for the request in progress. With none shared (PostgreSQL) nothing is patched."""
     shared = list(connections)
+    if not shared:
+        yield
+        return
     for connection in shared:
         connection.execute_wrappers.append(_query_in_turn)
-    blocks_in_turn = _AtomicBlocksInTurn(shared)
-    blocks_in_turn.install()
     try:
-        yield
+        with _atomic_blocks_take_turns(shared):
+            yield
     finally:
-        blocks_in_turn.uninstall()
         for connection in shared:
             connection.execute_wrappers.remove(_query_in_turn)
