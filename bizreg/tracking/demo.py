@@ -324,9 +324,17 @@ class _TrackingYear:
             NumberCounter.objects.update_or_create(
                 authority=self.authority, kind="visit", year=y, defaults={"last": last}
             )
-        for pk, officer_id in assigned.items():
-            state = PlanState.DONE if pk in done_plans else PlanState.ASSIGNED
-            VisitPlan.objects.filter(pk=pk).update(officer_id=officer_id, state=state)
+        self.loader.update(
+            VisitPlan,
+            [
+                {
+                    "id": pk,
+                    "officer_id": officer_id,
+                    "state": PlanState.DONE if pk in done_plans else PlanState.ASSIGNED,
+                }
+                for pk, officer_id in assigned.items()
+            ],
+        )
         appeals = self._appeals(visits, departments)
         return len(visits), appeals
 

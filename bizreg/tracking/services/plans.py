@@ -14,7 +14,7 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -197,10 +197,28 @@ def _start_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_default_timezone())
 
 
-def _new_enterprises(authority: Authority, rule: PlanRule, today: dt.date) -> Iterable[Candidate]:
-    since = today - dt.timedelta(days=rule.window_days)
+@dataclass
+class _Run:
+    """One generation run: the authority, the day it runs as of, and the register's version chains it has
+    read, by window start (the capital and scope rules share the default 90-day window, and the chains are
+    the largest read of a run)."""
+
+    authority: Authority
+    today: dt.date
+    _chains: dict[dt.datetime, dict[int, list[register.RegisterVersion]]] = field(default_factory=dict)
+
+    def versions_changed_since(self, since: dt.datetime) -> dict[int, list[register.RegisterVersion]]:
+        if since not in self._chains:
+            self._chains[since] = register.register_versions_changed_since(
+                authority_id=self.authority.pk, since=since
+            )
+        return self._chains[since]
+
+
+def _new_enterprises(run: _Run, rule: PlanRule) -> Iterable[Candidate]:
+    since = run.today - dt.timedelta(days=rule.window_days)
     for enterprise_id, _name, established_on in register.active_established_between(
-        authority_id=authority.pk, since=since, until=today, exclude_types=NOT_NEW_ENTERPRISES
+        authority_id=run.authority.pk, since=since, until=run.today, exclude_types=NOT_NEW_ENTERPRISES
     ):
         yield Candidate(
             enterprise_id,
@@ -210,21 +228,21 @@ def _new_enterprises(authority: Authority, rule: PlanRule, today: dt.date) -> It
         )
 
 
-def _versions_in_window(authority: Authority, rule: PlanRule, today: dt.date):
+def _versions_in_window(run: _Run, rule: PlanRule):
     """(enterprise id, baseline version, versions recorded within the window up to today)."""
-    since = _start_of(today - dt.timedelta(days=rule.window_days))
-    until = _start_of(today + dt.timedelta(days=1))
-    chains = register.register_versions_changed_since(authority_id=authority.pk, since=since)
+    since = _start_of(run.today - dt.timedelta(days=rule.window_days))
+    until = _start_of(run.today + dt.timedelta(days=1))
+    chains = run.versions_changed_since(since)
     for enterprise_id, chain in chains.items():
         chain = [version for version in chain if version.recorded_at < until]
         if len(chain) > 1:
             yield enterprise_id, chain[0], chain[1:]
 
 
-def _capital_increases(authority: Authority, rule: PlanRule, today: dt.date) -> Iterable[Candidate]:
+def _capital_increases(run: _Run, rule: PlanRule) -> Iterable[Candidate]:
     """A raise measured from the lowest capital since the last raise that fired (so two small raises in the
     window add up, and one raise fires once whatever day the rule runs)."""
-    for enterprise_id, baseline, versions in _versions_in_window(authority, rule, today):
+    for enterprise_id, baseline, versions in _versions_in_window(run, rule):
         base = baseline.registered_capital
         for version in versions:
             new = version.registered_capital
@@ -243,9 +261,9 @@ def _capital_increases(authority: Authority, rule: PlanRule, today: dt.date) -> 
                 base = new
 
 
-def _scope_widenings(authority: Authority, rule: PlanRule, today: dt.date) -> Iterable[Candidate]:
+def _scope_widenings(run: _Run, rule: PlanRule) -> Iterable[Candidate]:
     needed = max(1, int(rule.threshold))
-    for enterprise_id, baseline, versions in _versions_in_window(authority, rule, today):
+    for enterprise_id, baseline, versions in _versions_in_window(run, rule):
         known = set(scope_items(baseline.business_scope))
         for version in versions:
             added = [item for item in scope_items(version.business_scope) if item not in known]
@@ -261,17 +279,18 @@ def _scope_widenings(authority: Authority, rule: PlanRule, today: dt.date) -> It
                 known = set(scope_items(version.business_scope))
 
 
-def _new_branches(authority: Authority, rule: PlanRule, today: dt.date) -> Iterable[Candidate]:
-    since = today - dt.timedelta(days=rule.window_days)
-    for match in register.branches_with_local_parent(authority_id=authority.pk, since=since, until=today):
+def _new_branches(run: _Run, rule: PlanRule) -> Iterable[Candidate]:
+    since = run.today - dt.timedelta(days=rule.window_days)
+    matches = register.branches_with_local_parent(authority_id=run.authority.pk, since=since, until=run.today)
+    for match in matches:
         trigger = f"新设分支机构：{match.branch_name}（{match.established_on:%Y-%m-%d} 成立）"
         yield Candidate(match.parent_id, PlanReason.NEW_BRANCH, trigger[:300], f"branch:{match.branch_id}")
 
 
-def _move_outs(authority: Authority, rule: PlanRule, today: dt.date) -> Iterable[Candidate]:
-    since = today - dt.timedelta(days=rule.window_days)
-    for application in move_out_applications(authority_id=authority.pk, received_since=since):
-        if application.received_on > today:
+def _move_outs(run: _Run, rule: PlanRule) -> Iterable[Candidate]:
+    since = run.today - dt.timedelta(days=rule.window_days)
+    for application in move_out_applications(authority_id=run.authority.pk, received_since=since):
+        if application.received_on > run.today:
             continue
         destination = f"至{application.destination_authority}" if application.destination_authority else ""
         received = f"{application.received_on:%Y-%m-%d}"
@@ -321,10 +340,11 @@ def plans_generate(*, authority: Authority, actor=None, today: dt.date | None = 
         list(PlanRule.objects.select_for_update().filter(authority=authority).values_list("pk", flat=True))
         due_days = {rule.reason: rule.due_days for rule in rules}
         candidates: dict[tuple[int, str, str], Candidate] = {}
+        run = _Run(authority, today)
         for rule in rules:
             if not rule.enabled:
                 continue
-            for candidate in GENERATORS[rule.reason](authority, rule, today):
+            for candidate in GENERATORS[rule.reason](run, rule):
                 key = (candidate.enterprise_id, candidate.reason, candidate.trigger_key)
                 candidates.setdefault(key, candidate)
         if not candidates:
