@@ -17,6 +17,24 @@ ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "pos
 collect_ignore_glob = [] if ON_POSTGRES else ["bizreg/*/tests/test_*_pg.py"]
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases; on SQLite its value is what the migrations wrote into them, taken
+    before any test ran, for the check of the new-database snapshot (bizreg.core.schema_snapshot)."""
+    from django.db import connection
+
+    from bizreg.core import schema_snapshot
+
+    # pytest-django sets up only the databases the collected tests use; without one, this is the real file.
+    if connection.vendor != "sqlite" or not connection.creation.is_in_memory_db(
+        connection.settings_dict["NAME"]
+    ):
+        return None
+    with django_db_blocker.unblock():
+        connection.ensure_connection()
+        return schema_snapshot.content(connection.connection)
+
+
 @pytest.fixture
 def authority(db):
     return factories.AuthorityFactory(
