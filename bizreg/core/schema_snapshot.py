@@ -143,7 +143,11 @@ def load_into(conn: sqlite3.Connection, path: Path = SNAPSHOT_PATH) -> bool:
     fingerprint = read_fingerprint(path)
     if not fingerprint or fingerprint != migrations_fingerprint():
         return False
-    conn.executescript(path.read_text(encoding="utf-8"))
+    try:
+        conn.executescript(path.read_text(encoding="utf-8"))
+    except sqlite3.Error:
+        conn.rollback()  # the script's own transaction: the database stays empty for `migrate`
+        raise
     return True
 
 
