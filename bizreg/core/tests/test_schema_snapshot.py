@@ -131,3 +131,15 @@ def test_the_dump_quotes_every_kind_of_value(tmp_path):
     ]
     assert copy.execute("SELECT seq FROM sqlite_sequence WHERE name = 't'").fetchone() == (1,)
     assert schema_snapshot.content(copy) == schema_snapshot.content(source)
+
+
+def test_a_snapshot_that_fails_half_way_leaves_the_database_empty(tmp_path):
+    broken = tmp_path / "broken.sql"
+    first = schema_snapshot.SNAPSHOT_PATH.read_text(encoding="utf-8").split("\n", 1)[0]
+    broken.write_text(
+        f"{first}\nBEGIN;\nCREATE TABLE made (id integer);\nINSERT INTO absent VALUES (1);\nCOMMIT;\n"
+    )
+    conn = sqlite3.connect(tmp_path / "new.sqlite3")
+    with pytest.raises(sqlite3.OperationalError, match="no such table: absent"):
+        schema_snapshot.load_into(conn, broken)
+    assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
