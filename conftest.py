@@ -121,13 +121,22 @@ def live_server(request, django_db_setup):
 @pytest.fixture
 def browser():
     """Debian's Chromium through Playwright, for the browser tests (bizreg.testing.browser)."""
+    from django.db import connections
     from playwright.sync_api import expect, sync_playwright
 
     from bizreg.testing.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DEFAULT_TIMEOUT_MS
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
+    # Django keeps its connections per context (contextvars), and once Playwright has started, the test
+    # runs in a context of Playwright's making: there it would open connections of its own — on SQLite
+    # beside the one the live server shares and takes turns on, on PostgreSQL one that nothing closed (the
+    # test database could then not be dropped at the end of the run: "being accessed by other users").
+    # The test carries on with the connections pytest-django's fixtures use.
+    carried = {alias: connections[alias] for alias in connections}
     with sync_playwright() as playwright:
+        for alias, connection in carried.items():
+            connections[alias] = connection
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             yield instance

@@ -107,3 +107,23 @@ def test_a_block_the_test_enters_while_a_request_is_in_one_waits_and_is_its_own_
         "sharing_request",
         "sharing_test",
     }
+
+
+@pytest.fixture
+def fixtures_connection(db):
+    """The connection pytest-django's fixtures use, taken before Playwright starts."""
+    from django.db import connections
+
+    return connections["default"]
+
+
+@pytest.mark.browser
+def test_a_browser_test_queries_on_the_connection_its_fixtures_use(fixtures_connection, browser, authority):
+    """Once Playwright has started, the test runs in a context of Playwright's making, where Django would
+    give it connections of its own (Django's are per context): on SQLite beside the one the live server
+    takes turns on, on PostgreSQL one that nothing closed. The browser fixture carries the fixtures' over."""
+    from django.db import connections
+
+    assert connections["default"] is fixtures_connection
+    assert UserFactory._meta.model.objects.count() == 0  # a query, on that connection
+    assert connections["default"] is fixtures_connection
