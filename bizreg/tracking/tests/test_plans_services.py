@@ -269,6 +269,33 @@ def test_generation_reads_the_register_set_based(authority, today):
     assert small < 15
 
 
+def test_the_capital_and_scope_rules_read_the_register_history_once_when_they_share_a_window(
+    authority, manager, today
+):
+    grown = _old_enterprise(authority, today, registered_capital=yuan("100"), business_scope="甲")
+    change_register(
+        grown, on=today - dt.timedelta(days=5), registered_capital=yuan("200"), business_scope="甲；乙"
+    )
+
+    def history_reads() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            services.plans_generate(authority=authority, today=today)
+        return sum(
+            1
+            for query in queries.captured_queries
+            if query["sql"].startswith("SELECT") and "enterprises_historicalenterprise" in query["sql"]
+        )
+
+    assert history_reads() == 1  # both rules at the default 90 days
+    assert {p.reason for p in VisitPlan.objects.all()} >= {
+        PlanReason.CAPITAL_INCREASE,
+        PlanReason.SCOPE_WIDENED,
+    }
+    rule = PlanRule.objects.get(authority=authority, reason=PlanReason.SCOPE_WIDENED)
+    services.plan_rule_update(rule=rule, actor=manager, window_days=30)
+    assert history_reads() == 2
+
+
 # --- assignment, cancellation, manual plans --------------------------------------------------------------
 
 
