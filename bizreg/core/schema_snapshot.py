@@ -19,6 +19,7 @@ How it stays true:
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -45,6 +46,14 @@ def migrations_fingerprint() -> str:
         digest.update(f"{app_label}.{name}\n".encode())
         digest.update(Path(sys.modules[migration.__module__].__file__).read_bytes())
     return digest.hexdigest()
+
+
+def embedded_environment(database: Path) -> dict[str, str]:
+    """The environment of a child `manage.py` on the embedded defaults (the database cache), with its
+    SQLite database at `database`: what the snapshot is made from and checked against."""
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "CACHE_URL")}
+    env["DATABASE_URL"] = f"sqlite:///{database}"
+    return env
 
 
 def _literal(value) -> str:

@@ -4,7 +4,6 @@ whenever it might not be."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -71,12 +70,10 @@ def test_every_migration_is_recorded_as_applied_and_their_times_are_the_load_tim
 def test_migrate_finds_nothing_to_apply_on_a_database_built_from_the_snapshot(tmp_path):
     database = tmp_path / "new.sqlite3"
     _loaded(tmp_path).close()
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "CACHE_URL")}
-    env["DATABASE_URL"] = f"sqlite:///{database}"
     done = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--plan"],
         cwd=settings.BASE_DIR,
-        env=env,
+        env=schema_snapshot.embedded_environment(database),
         capture_output=True,
         text=True,
         timeout=120,

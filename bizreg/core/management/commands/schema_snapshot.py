@@ -4,7 +4,6 @@ defaults (the database cache), and dumps it."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -20,22 +19,13 @@ from bizreg.core import schema_snapshot
 class Command(BaseCommand):
     help = "重新生成新库结构快照（bizreg/core/schema/sqlite.sql）：在临时 SQLite 库上执行全部迁移后导出"
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--check", action="store_true", help="只检查快照是否与当前迁移一致，不一致时以非零状态退出"
-        )
-
-    def handle(self, *args, check: bool, **options):
+    def handle(self, *args, **options):
         with tempfile.TemporaryDirectory() as folder:
             database = Path(folder) / "migrated.sqlite3"
-            env = {
-                key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "CACHE_URL")
-            }
-            env["DATABASE_URL"] = f"sqlite:///{database}"
             done = subprocess.run(
                 [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
                 cwd=settings.BASE_DIR,
-                env=env,
+                env=schema_snapshot.embedded_environment(database),
                 capture_output=True,
                 text=True,
             )
@@ -47,11 +37,6 @@ class Command(BaseCommand):
             finally:
                 conn.close()
         path = schema_snapshot.SNAPSHOT_PATH
-        if check:
-            if not path.exists() or path.read_text(encoding="utf-8") != script:
-                raise CommandError(f"{path} 与当前迁移不一致；请运行 manage.py schema_snapshot 重新生成。")
-            self.stdout.write("新库结构快照与当前迁移一致。")
-            return
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(script, encoding="utf-8")
         self.stdout.write(f"已写入 {path}（{len(script.splitlines())} 行）。")
