@@ -102,6 +102,15 @@ def is_working_day(day: dt.date) -> bool:
     return WorkingCalendar(day, day).is_working_day(day)
 
 
+def scheduled_working_day(day: dt.date) -> bool:
+    """The official schedule alone: chinesecalendar where it has the year, Monday–Friday outside it, no staff
+    overrides and no database. For generated history only (the demo register reaches back before the
+    library's first year and must draw the same days on any database) — never for a deadline."""
+    if day.year in _LIBRARY_YEARS:
+        return chinese_calendar.is_workday(day)
+    return day.weekday() < 5
+
+
 def add_working_days(start: dt.date, days: int) -> dt.date:
     """The date `days` working days after `start` (start itself not counted); days may be negative."""
     if isinstance(start, dt.datetime):

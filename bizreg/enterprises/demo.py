@@ -37,6 +37,7 @@ from bizreg.core.demo import DemoContext, register_seeder
 from bizreg.core.demo_loader import RawLoader
 from bizreg.core.identifiers import build_resident_id, build_uscc, random_org_body
 from bizreg.core.models import Authority
+from bizreg.core.workdays import scheduled_working_day
 from bizreg.enterprises.models import (
     Enterprise,
     EnterpriseFormerName,
@@ -536,11 +537,14 @@ class EnterpriseGenerator:
         return person
 
     def _date_in(self, start: dt.date, end: dt.date) -> dt.date:
-        day = start + dt.timedelta(days=self.rng.randint(0, max(0, (end - start).days)))
-        # Registrations are decided on working days; weekend draws move to the Monday after.
-        if day.weekday() >= 5 and self.rng.random() < 0.9:
-            day += dt.timedelta(days=7 - day.weekday())
-        return min(day, end)
+        """A working day in [start, end], each equally likely: registrations are decided on working days
+        (the registration seeder's cases decide only on them, and take the register's entry of their day)."""
+        span = max(0, (end - start).days)
+        for _ in range(64):
+            day = start + dt.timedelta(days=self.rng.randint(0, span))
+            if scheduled_working_day(day):
+                return day
+        return _working_day_from(start, end)
 
     def _established(self) -> dt.date:
         y = self.years.pick(self.rng)
@@ -692,6 +696,19 @@ def enterprise_count(scale: float) -> int:
 
 
 # --- Writing --------------------------------------------------------------------------------------------
+def _working_day_from(start: dt.date, end: dt.date) -> dt.date:
+    """The first working day on or after `start`, or the last one before it when [start, end] has none."""
+    day = start
+    while day <= end:
+        if scheduled_working_day(day):
+            return day
+        day += dt.timedelta(days=1)
+    day = start
+    while not scheduled_working_day(day):
+        day -= dt.timedelta(days=1)
+    return day
+
+
 def _at(day: dt.date, seconds: int) -> dt.datetime:
     """An aware moment during office hours of `day` (history rows are dated when the event happened)."""
     return dt.datetime.combine(day, dt.time(9), tzinfo=_TZ) + dt.timedelta(seconds=seconds % 30000)
@@ -1416,8 +1433,7 @@ def identity_misuse_ring(year: int = 2023) -> IdentityMisuseRing:
         area = rng.choice(_id_area_codes_by_year()[birth.year])
         victim_id = build_resident_id(area, birth, rng.randrange(0, 500) * 2 + (n % 2))
         established = dt.date(year, 2, 6) + dt.timedelta(days=23 * n + rng.randint(0, 9))
-        if established.weekday() >= 5:
-            established += dt.timedelta(days=7 - established.weekday())
+        established = _working_day_from(established, dt.date(year, 12, 31))
         brand = "".join(rng.choice(BRAND_CHARS) for _ in range(2))
         enterprises.append(
             RingEnterprise(
@@ -1439,7 +1455,9 @@ def identity_misuse_ring(year: int = 2023) -> IdentityMisuseRing:
     )
 
 
-@register_seeder("enterprises.identity_ring", after=("enterprises.persons", "accounts.demo_users"))
+# Before the registration year, whose 设立 cases include the ring's; its own person-roles keep
+# enterprises.persons from drawing others for it.
+@register_seeder("enterprises.identity_ring", after=("enterprises.register", "accounts.demo_users"))
 def seed_identity_ring(ctx: DemoContext) -> int:
     """The ring's enterprises as the clerk registered them on their establishment days: the victim as
     legal representative and sole shareholder, the agent as 委托代理人 and 联络员 (his phone on every one).

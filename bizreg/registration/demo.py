@@ -24,7 +24,11 @@ Cases and register tell one story: an approved 设立 (or a 注销/迁出 of the
 the register's own event of its decision day where there is one (the register draws no 注销, 迁出 or
 rename in the demo year: those are all the year's cases); otherwise the register is told through the
 enterprises demo writer (`add_enterprises` for 设立/迁入, `close_enterprises` for 注销/迁出 of an active
-enterprise), as the case services' effects would have done. An approved 变更 — of the year or of the
+enterprise), as the case services' effects would have done. The converse holds too: an establishment of
+the demo year that no generated case took (a day the register drew more than the cases approved) gets a
+设立 case drawn to be approved that day, in place of one that would have entered a new enterprise; the
+identity-misuse ring's establishments are 全程电子化 cases filed by its agent on the victims' identities.
+A 设立 asks for what the register entered. An approved 变更 — of the year or of the
 previous year's sample — changes its enterprise on the decision (`apply_changes`: the values, the derived
 columns, a history row by the approver, former names, the legal representative's person-roles), and later
 cases name the enterprise as it then is (its name on the day). A 变更 asks for values the entry does not
@@ -146,6 +150,9 @@ DECISION_DAYS = ((0, 62), (1, 18), (2, 10), (3, 8.6), (4, 1.0), (5, 0.4))
 # The year before, slower (the base of the year-on-year change of processing time): only a sample of its
 # decided cases is written, with their transitions, so the comparison has something to compare with.
 PREVIOUS_YEAR_SHARE = 0.2
+# Draws per register establishment left without its case (_case_approved_on). Most cases are decided on
+# the day they are received, so most draws hit their day; running out means something other than chance.
+ESTABLISHMENT_DRAWS = 200
 PREVIOUS_DECISION_DAYS = ((0, 46), (1, 22), (2, 14), (3, 14.5), (4, 2.2), (5, 1.3))
 SPOIL_RATE = 0.004
 BLANK_VOID_RATE = 0.0006
@@ -262,7 +269,7 @@ class _Calendar:
             self.days.append(day)
             day += dt.timedelta(days=1)
         self.working = [d for d, w in zip(self.days, self.is_work, strict=True) if w]
-        self._working_index = {d: i for i, d in enumerate(self.working)}
+        self.working_index = {d: i for i, d in enumerate(self.working)}
 
     def working_day(self, day: dt.date) -> bool:
         return self.is_work[(day - self.first).days]
@@ -279,7 +286,7 @@ class _Calendar:
         if n == 0:
             return day
         base = self.next_working(day, inclusive=False)
-        return self.working[self._working_index[base] + n - 1]
+        return self.working[self.working_index[base] + n - 1]
 
     def between(self, a: dt.date, b: dt.date) -> int:
         """Working days in (a, b] (core.workdays.working_days_between)."""
@@ -355,6 +362,10 @@ class _RegisterEntry:
     business_scope: str = ""
     address: str = ""
     changed_on: dt.date | None = None  # the decision day of its last approved 变更 (either year)
+    street_id: int | None = None
+    # What its 设立 asked for (services.cases requested_changes): the register's values before the demo
+    # year's 变更 cases change them; set (_register) for the entries established in the two years.
+    established_facts: dict | None = None
     former_names: list[tuple[dt.date, str]] = field(default_factory=list)  # (last day used, name), by day
 
     def name_on(self, day: dt.date) -> str:
@@ -377,6 +388,24 @@ class _RegisterEntry:
 
 
 OFFICE_START = 9 * 60
+
+
+def _established_facts(entry: _RegisterEntry) -> dict:
+    """requested_changes of the 设立 that entered `entry` as it stands (services.cases' keys)."""
+    facts = {
+        "entity_type": entry.entity_type,
+        "legal_rep_name": entry.legal_rep[0],
+        "legal_rep_id_number": entry.legal_rep[1],
+        "business_scope": entry.business_scope,
+        "industry": entry.industry,
+        "address": entry.address,
+        "street": entry.street_id,
+    }
+    if entry.registered_capital is not None:
+        facts["registered_capital"] = str(entry.registered_capital)
+    return facts
+
+
 # The register event an approved case of these types is (its status value, or establishment).
 REGISTER_EVENT = {
     CaseType.ESTABLISHMENT: "establishment",
@@ -467,7 +496,7 @@ class RegistrationYear:
 
     # -- register --
     def _register(self) -> None:
-        from bizreg.enterprises.demo import EnterpriseGenerator, ftz_rule_views
+        from bizreg.enterprises.demo import EnterpriseGenerator, ftz_rule_views, identity_misuse_ring
         from bizreg.enterprises.models import EnterpriseFormerName, Street
         from bizreg.enterprises.selectors import enterprises_listed
 
@@ -492,6 +521,7 @@ class RegistrationYear:
                 "registered_capital",
                 "business_scope",
                 "address",
+                "street_id",
                 named=True,
             )
         )
@@ -516,10 +546,19 @@ class RegistrationYear:
                 registered_capital=row.registered_capital,
                 business_scope=row.business_scope,
                 address=row.address,
+                street_id=row.street_id,
                 former_names=sorted(former.get(row.pk, ())),
             )
             for row in rows
         ]
+        # The identity-misuse ring (enterprises.identity_ring) was registered by its agent on the victims'
+        # identities: only its own 设立 cases name it (_cover_register_establishments); no other case of the
+        # year may, since the investigation locks and rescinds it.
+        ring = identity_misuse_ring(self.year)
+        self.ring_agent = (ring.agent_name, ring.agent_id_number, ring.agent_phone)
+        ring_usccs = set(ring.usccs)
+        self.ring_entries = [e for e in self.register if e.uscc in ring_usccs]
+        self.register = [e for e in self.register if e.uscc not in ring_usccs]
         self.register.sort(key=lambda e: (e.established_on, e.pk))
         self.established_dates = [e.established_on for e in self.register]
         self.taken_usccs = {e.uscc for e in self.register}
@@ -527,6 +566,9 @@ class RegistrationYear:
         # The register's own events of the two years, by (event, day), for the cases decided that day.
         years = (self.year - 1, self.year)
         pools: dict[tuple[str, dt.date], list[_RegisterEntry]] = defaultdict(list)
+        for e in self.register + self.ring_entries:
+            if e.established_on.year in years:
+                e.established_facts = _established_facts(e)
         for e in self.register:
             if e.established_on.year in years:
                 pools[("establishment", e.established_on)].append(e)
@@ -606,9 +648,11 @@ class RegistrationYear:
         return office, online
 
     def _received_at(self, channel: str, office, online) -> dt.datetime:
+        return self._received_on(channel, (online if channel in ONLINE else office).pick(self.rng))
+
+    def _received_on(self, channel: str, day: dt.date) -> dt.datetime:
         rng = self.rng
         if channel in ONLINE:
-            day = online.pick(rng)
             r = rng.random()
             minute = (
                 rng.randrange(9 * 60, 18 * 60)
@@ -618,7 +662,6 @@ class RegistrationYear:
                 else rng.randrange(7 * 60, 9 * 60)
             )
         else:
-            day = office.pick(rng)
             minute = rng.randrange(OFFICE_START, 17 * 60)
         return self._moment(day, minute)
 
@@ -644,6 +687,76 @@ class RegistrationYear:
             cases.append(case)
         cases.sort(key=lambda c: c.received_at)
         return cases
+
+    def _cover_register_establishments(self, cases: list[_DemoCase]) -> None:
+        """Give a 设立 case to each establishment of the year that no case took: the generated register's
+        entries of a day it drew more than the cases approved, and the identity-misuse ring (全程电子化, the
+        victim as applicant with the agent's phone, the agent as 委托代理人). Then every establishment of the
+        year is the approval of its case. Each is drawn like the others — received some working days
+        before, walked through _timeline — and kept only when it came out approved on that very day. For
+        each, an approved 设立 that entered a new enterprise (self.openings) is dropped, so the year keeps
+        its number of cases."""
+        channels = _Weighted(CHANNEL_WEIGHTS[CaseType.ESTABLISHMENT])
+        electronic = _Weighted(((Channel.FULL_ELECTRONIC, 1),))
+        untaken = [
+            entry
+            for (event, day), pool in sorted(self.pools.items())
+            if event == "establishment" and day.year == self.year
+            for entry in pool
+        ]
+        ring = [e for e in self.ring_entries if e.established_on.year == self.year]
+        ring_usccs = {e.uscc for e in ring}
+        extra: list[_DemoCase] = []
+        for entry in untaken + ring:
+            in_ring = entry.uscc in ring_usccs
+            day = entry.established_on
+            case = self._case_approved_on(day, electronic if in_ring else channels)
+            if case is None:
+                continue
+            legal_rep = self._establishing_party(case, entry, day)
+            if in_ring:
+                case.applicant = (*legal_rep, self.ring_agent[2])
+                case.agent = self.ring_agent
+            else:
+                self._draw_applicant_and_agent(case, legal_rep, day)
+            extra.append(case)
+        of_the_year = {id(c) for c in cases}
+        dropped = set()
+        for _ in extra:
+            opened = [
+                n
+                for n, (c, _fake) in enumerate(self.openings)
+                if c.case_type == CaseType.ESTABLISHMENT and id(c) in of_the_year
+            ]
+            if not opened:
+                break
+            case, _fake = self.openings.pop(self.rng.choice(opened))
+            dropped.add(id(case))
+        cases[:] = [c for c in cases if id(c) not in dropped] + extra
+        cases.sort(key=lambda c: c.received_at)
+
+    def _case_approved_on(self, day: dt.date, channels: _Weighted) -> _DemoCase | None:
+        rng = self.rng
+        index = self.cal.working_index.get(day)
+        if index is None:  # not a working day: no case decides on it
+            return None
+        for _ in range(ESTABLISHMENT_DRAWS):
+            channel = channels.pick(rng)
+            received_on = self.cal.working[max(0, index - self.decision_days.pick(rng))]
+            if received_on.year != self.year:  # a case of the year (the year before is numbered apart)
+                continue
+            case = _DemoCase(
+                case_type=CaseType.ESTABLISHMENT,
+                channel=channel,
+                received_at=self._received_on(channel, received_on),
+                clerk=rng.choice(self.clerks),
+            )
+            if case.received_at > self.cutoff:
+                continue
+            self._timeline(case)
+            if case.approved and self._local(case.decided_at).date() == day:
+                return case
+        return None
 
     def _needs_licence(self, case: _DemoCase) -> bool:
         if case.case_type in self.new_types:
@@ -807,14 +920,10 @@ class RegistrationYear:
     ) -> tuple[str, str]:
         """Name, code and requested facts of a 设立/迁入 case; an approved one the register has no entry for
         is queued to enter it (_enter_effects). Returns the legal representative."""
+        if entry is not None:
+            return self._establishing_party(c, entry, day)
         fake = self._fake(movable=c.case_type == CaseType.MIGRATION_IN)
         c.requested_changes = self._new_enterprise_changes(fake, c.case_type, day)
-        if entry is not None:
-            c.enterprise_id, c.enterprise_name, c.uscc = entry.pk, entry.name_on(day), entry.uscc
-            c.requested_changes["legal_rep_name"], c.requested_changes["legal_rep_id_number"] = (
-                entry.legal_rep
-            )
-            return entry.legal_rep
         c.enterprise_name = fake.name
         if c.case_type == CaseType.MIGRATION_IN:
             c.uscc = self._origin_uscc()
@@ -824,8 +933,21 @@ class RegistrationYear:
             self.openings.append((c, fake))
         return fake.legal_rep_name, fake.legal_rep_id_number
 
-    def _assign_parties(self, cases: list[_DemoCase]) -> None:
+    def _establishing_party(self, c: _DemoCase, entry: _RegisterEntry, day: dt.date) -> tuple[str, str]:
+        """A 设立 of a register entry asked for what the register then entered. Returns its legal
+        representative."""
+        c.enterprise_id, c.enterprise_name, c.uscc = entry.pk, entry.name_on(day), entry.uscc
+        c.requested_changes = dict(entry.established_facts)
+        return c.requested_changes["legal_rep_name"], c.requested_changes["legal_rep_id_number"]
+
+    def _draw_applicant_and_agent(self, c: _DemoCase, legal_rep: tuple[str, str], day: dt.date) -> None:
         rng = self.rng
+        phone = "1" + rng.choice("35789") + "".join(rng.choice("0123456789") for _ in range(9))
+        c.applicant = (*legal_rep, phone) if rng.random() < 0.55 else self._person(day)
+        if rng.random() < 0.45:
+            c.agent = self._person(day)
+
+    def _assign_parties(self, cases: list[_DemoCase]) -> None:
         for c in cases:
             day = self._local(c.received_at).date()
             entry: _RegisterEntry | None = None
@@ -843,10 +965,7 @@ class RegistrationYear:
                 c.enterprise_name, c.uscc = fake.name, fake.uscc
                 legal_rep = (fake.legal_rep_name, fake.legal_rep_id_number)
             self._requests(c, day, entry)
-            phone = "1" + rng.choice("35789") + "".join(rng.choice("0123456789") for _ in range(9))
-            c.applicant = (*legal_rep, phone) if rng.random() < 0.55 else self._person(day)
-            if rng.random() < 0.45:
-                c.agent = self._person(day)
+            self._draw_applicant_and_agent(c, legal_rep, day)
 
     def _requests(self, c: _DemoCase, day: dt.date, entry: _RegisterEntry | None) -> None:
         """requested_changes of a 变更, 备案 or 迁出 received on `day`; an approved 变更 of a register entry
@@ -1685,6 +1804,7 @@ class RegistrationYear:
         previous = self._previous_year()
         cases = self._generate_cases()
         self._assign_parties(cases)
+        self._cover_register_establishments(cases)
         self._enter_effects()
         self._day_counters = self._number(previous) + self._number(cases)
         self._apply_changes()
@@ -1705,7 +1825,13 @@ class RegistrationYear:
 
 
 @register_seeder(
-    "registration.year", after=("enterprises.register", "enterprises.demo_cases", "accounts.demo_users")
+    "registration.year",
+    after=(
+        "enterprises.register",
+        "enterprises.demo_cases",
+        "enterprises.identity_ring",
+        "accounts.demo_users",
+    ),
 )
 def seed_registration_year(ctx: DemoContext) -> int:
     return RegistrationYear(ctx).run()

@@ -344,6 +344,67 @@ def test_every_approved_case_of_the_year_is_in_the_register(authority):
     assert approved.filter(received_at__year=YEAR - 1).exists()
 
 
+def test_every_register_establishment_of_the_year_is_the_approval_of_its_case(authority):
+    """The converse for 设立: an enterprise the register shows established in the demo year was approved
+    that day by a 设立 case naming it — also where the generated register drew more establishments on a day
+    than the year's cases approved — and the case asked for what the register entered (its '+' history
+    row). The identity-misuse ring's were filed online by its agent on the victims' identities."""
+    from bizreg.enterprises.demo import identity_misuse_ring
+    from bizreg.enterprises.models import Enterprise
+
+    established = Enterprise.objects.filter(authority=authority, established_on__year=YEAR)
+    cases = {
+        case.enterprise_id: case
+        for case in RegistrationCase.objects.filter(
+            authority=authority, case_type=CaseType.ESTABLISHMENT, transitions__action="approve"
+        ).exclude(enterprise=None)
+    }
+    entered = {
+        row.id: row
+        for row in Enterprise.history.model.objects.filter(
+            authority=authority, history_type="+", established_on__year=YEAR
+        )
+    }
+    assert established.count() > 100
+    without_case, asked_otherwise = [], []
+    for enterprise in established:
+        case = cases.get(enterprise.pk)
+        if case is None or timezone.localtime(case.decided_at).date() != enterprise.established_on:
+            without_case.append((enterprise.name, enterprise.established_on))
+            continue
+        row = entered[enterprise.pk]
+        facts = {
+            "entity_type": row.entity_type,
+            "legal_rep_name": row.legal_rep_name,
+            "legal_rep_id_number": row.legal_rep_id_number,
+            "business_scope": row.business_scope,
+            "industry": row.industry,
+            "address": row.address,
+            "street": row.street_id,
+        }
+        if row.registered_capital is not None:
+            facts["registered_capital"] = str(row.registered_capital)
+        if case.requested_changes != facts:
+            asked_otherwise.append(case.number)
+    assert without_case == []
+    assert asked_otherwise == []
+
+    ring = identity_misuse_ring(YEAR)
+    ring_cases = RegistrationCase.objects.filter(
+        authority=authority, case_type=CaseType.ESTABLISHMENT, uscc__in=ring.usccs
+    )
+    assert ring_cases.count() == len(ring.enterprises)
+    for case in ring_cases:
+        assert case.channel == Channel.FULL_ELECTRONIC, case.number
+        assert (case.agent_name, case.agent_id_number, case.agent_phone) == (
+            ring.agent_name,
+            ring.agent_id_number,
+            ring.agent_phone,
+        )
+        assert case.applicant_phone == ring.agent_phone
+        assert case.applicant_id_number in ring.victim_id_numbers
+
+
 def test_every_register_change_of_the_year_has_its_case(authority):
     """The converse: every change the register shows in the demo year — a 变更, a 注销, a 迁出, a rename —
     is the approval of a registration case of that enterprise at that moment. Only 吊销 (an enforcement
