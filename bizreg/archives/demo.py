@@ -2,14 +2,15 @@
 
 Seeder `archives.year` (after `registration.year`): every case the registration year completed (licensed,
 archived, approved without a licence, refused, withdrawn) becomes items of its enterprise's archive — one
-item per material received plus the decision notice — listed on the month's transfer list, handed to the
-digitization contractor and counted back; the files of January–October stand on the shelves of two
-storerooms, the last two months' wait for shelving. The contractor's monthly batches (DONE, with their QA
-sample figures) turned January–October's items into e-archive items: those carry their text (what the
-OCR read; the searchable PDF is rendered from it the first time the item is downloaded) and their
-digitized_at. The year's archive queries (departments' remote look-ups, portal look-ups, enterprises' and
-lawyers' full-file requests) are all served within their three working days — the seed reports 100 %; a
-hundred-odd paper loans to departments, three still out at year end and one of them overdue.
+item per material received plus the decision notice — listed on the month's transfer lists (as many as
+services.transfers' MAX_CASES a list asks for), handed to the digitization contractor and counted back;
+the files of January–October stand on the shelves of two storerooms, the last two months' wait for
+shelving. The contractor's batches, one per list (DONE, with their QA sample figures), turned
+January–October's items into e-archive items: those carry their text (what the OCR read; the searchable
+PDF is rendered from it the first time the item is downloaded) and their digitized_at. The year's archive
+queries (departments' remote look-ups, portal look-ups, enterprises' and lawyers' full-file requests) are
+all served within their three working days — the seed reports 100 %; a hundred-odd paper loans to
+departments, three still out at year end and one of them overdue.
 
 Rows equal what the services write (archival codes from services.records, items' document types from
 records.doc_type_for_material, transfer/batch numbers in their services' formats); they are written raw
@@ -59,6 +60,7 @@ from bizreg.archives.services.records import (
     item_code,
     organization_code_for,
 )
+from bizreg.archives.services.transfers import MAX_CASES
 from bizreg.core.demo import DemoContext, register_seeder
 from bizreg.core.demo_loader import RawLoader
 from bizreg.core.identifiers import build_resident_id
@@ -66,6 +68,26 @@ from bizreg.core.workdays import add_working_days
 
 TZ = ZoneInfo("Asia/Shanghai")
 DIGITIZED_UNTIL_MONTH = 10  # the contractor's batches of Nov–Dec are still at work at year end
+
+
+def transfer_parts(
+    cases_by_month: dict[int, list[dict]], limit: int
+) -> list[tuple[int, int, int, list[dict]]]:
+    """(month, part, parts, cases) of each transfer list: a month's cases in their order, cut into the
+    fewest parts of at most `limit` whose sizes differ by one at most."""
+    parts = []
+    for month in sorted(cases_by_month):
+        cases = cases_by_month[month]
+        count = max(1, math.ceil(len(cases) / limit))
+        size, extra = divmod(len(cases), count)
+        start = 0
+        for part in range(1, count + 1):
+            end = start + size + (1 if part <= extra else 0)
+            parts.append((month, part, count, cases[start:end]))
+            start = end
+    return parts
+
+
 SHELVED_UNTIL_MONTH = 10
 REPOSITORIES = ("南沙档案馆一号库房", "南沙档案馆二号库房")
 ZONES = ("A", "B", "C", "D")
@@ -208,7 +230,7 @@ class ArchivesYear:
         archives, items_by_case = self._write_archives(cases, materials, notices, enterprises, locations)
         self.ctx.log(f"写入企业档案与档案件：累计 {self.loader.rows:,} 行")
         self._write_transfers(cases, items_by_case, materials)
-        self._write_batches(cases, items_by_case)
+        self._write_batches(items_by_case)
         self._submit_demo_scans()
         self._write_access(archives)
         self._write_borrows(archives)
@@ -375,29 +397,37 @@ class ArchivesYear:
         return archive_rows, items_by_case
 
     def _write_transfers(self, cases, items_by_case, materials) -> None:
+        """The year's transfer lists: each month's paper cases, oldest first, on as few lists as
+        services.transfers allows (MAX_CASES a list), in parts of about equal size."""
         by_month: dict[int, list[dict]] = defaultdict(list)
-        for case in cases:
+        for case in sorted(cases, key=lambda c: (c["received_at"], c["pk"])):
             if case["channel"] in ("one_stop", "full_electronic"):
                 continue  # born digital: nothing to scan
             by_month[case["received_at"].astimezone(TZ).month].append(case)
+        self.transfer_parts = transfer_parts(by_month, MAX_CASES)
         lists, entries = [], []
-        ids = self.loader.ids(TransferList, len(by_month))
-        for pk, month in zip(ids, sorted(by_month), strict=True):
+        ids = self.loader.ids(TransferList, len(self.transfer_parts))
+        self.transfer_ids = {}
+        for pk, (serial, (month, part, of, month_cases)) in zip(
+            ids, enumerate(self.transfer_parts, start=1), strict=True
+        ):
             first = dt.date(self.year, month, 1)
-            made = first + dt.timedelta(days=35)
+            made = first + dt.timedelta(days=35 + part - 1)
             done = month <= DIGITIZED_UNTIL_MONTH
             state = (
                 TransferState.RECEIVED
                 if done
                 else (TransferState.SENT if month == 11 else TransferState.DRAFT)
             )
+            number = f"YJ-{self.year}-{serial:04d}"
+            self.transfer_ids[(month, part)] = pk
             lists.append(
                 {
                     "id": pk,
                     "authority_id": self.authority.pk,
-                    "number": f"YJ-{self.year}-{month:04d}",
+                    "number": number,
                     "state": state,
-                    "title": f"{self.year}年{month}月办结业务档案移交扫描",
+                    "title": f"{self.year}年{month}月办结业务档案移交扫描" + (f"（{part}/{of}）" * (of > 1)),
                     "period_start": first,
                     "period_end": (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1),
                     "created_by_id": self.archivist.pk,
@@ -413,7 +443,7 @@ class ArchivesYear:
                     "updated_at": _at(made, 9),
                 }
             )
-            for case in by_month[month]:
+            for case in month_cases:
                 items = items_by_case.get(case["pk"], [])
                 present = len(items)
                 entries.append(
@@ -439,31 +469,23 @@ class ArchivesYear:
         self.loader.insert(TransferList, lists)
         self.loader.insert(TransferEntry, [e for e in entries if e["archive_id"] is not None])
 
-    def _write_batches(self, cases, items_by_case) -> None:
-        pages_by_month: dict[int, int] = defaultdict(int)
-        for case in cases:
-            if case["channel"] in ("one_stop", "full_electronic"):
-                continue
-            month = case["received_at"].astimezone(TZ).month
-            pages_by_month[month] += sum(i["pages"] for i in items_by_case.get(case["pk"], []))
+    def _write_batches(self, items_by_case) -> None:
+        """The contractor's finished batches: one per transfer list of January–October."""
         rows = []
-        transfer_ids = dict(
-            TransferList.objects.filter(
-                authority=self.authority, number__startswith=f"YJ-{self.year}-"
-            ).values_list("number", "pk")
-        )
-        for month in range(1, DIGITIZED_UNTIL_MONTH + 1):
-            pages = pages_by_month.get(month, 0)
+        for month, part, _of, month_cases in self.transfer_parts:
+            if month > DIGITIZED_UNTIL_MONTH:
+                continue
+            pages = sum(i["pages"] for case in month_cases for i in items_by_case.get(case["pk"], []))
             if not pages:
                 continue
             sampled = max(1, math.ceil(pages * 0.05))
             passed = sampled - self.rng.randint(0, max(0, sampled // 100))
-            finished = _at(dt.date(self.year, month, 1) + dt.timedelta(days=40), 17)
+            finished = _at(dt.date(self.year, month, 1) + dt.timedelta(days=40 + part - 1), 17)
             rows.append(
                 {
                     "authority_id": self.authority.pk,
-                    "number": f"SM-{self.year}-{month:04d}",
-                    "transfer_id": transfer_ids.get(f"YJ-{self.year}-{month:04d}"),
+                    "number": f"SM-{self.year}-{len(rows) + 1:04d}",
+                    "transfer_id": self.transfer_ids[(month, part)],
                     "state": BatchState.DONE,
                     "created_by_id": (self.digitizer or self.archivist).pk,
                     "pages_total": pages,
@@ -476,6 +498,7 @@ class ArchivesYear:
                 }
             )
         self.loader.insert(DigitizationBatch, rows)
+        self.batches_written = len(rows)
 
     def _submit_demo_scans(self) -> None:
         """November's papers are at the contractor: an open batch whose scans (rendered registration
@@ -487,9 +510,9 @@ class ArchivesYear:
         operator = self.digitizer or self.archivist
         batch = DigitizationBatch.objects.create(
             authority=self.authority,
-            number=f"SM-{self.year}-{DIGITIZED_UNTIL_MONTH + 1:04d}",
+            number=f"SM-{self.year}-{self.batches_written + 1:04d}",
             transfer=TransferList.objects.filter(
-                authority=self.authority, number=f"YJ-{self.year}-{DIGITIZED_UNTIL_MONTH + 1:04d}"
+                pk=self.transfer_ids.get((DIGITIZED_UNTIL_MONTH + 1, 1))
             ).first(),
             state=BatchState.INTAKE,
             created_by=operator,

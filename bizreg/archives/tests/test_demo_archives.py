@@ -9,7 +9,9 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db.models import Count
 
+from bizreg.archives.demo import transfer_parts
 from bizreg.archives.models import (
     AccessRequest,
     ArchiveFile,
@@ -20,6 +22,7 @@ from bizreg.archives.models import (
     DigitizationStatus,
     TransferList,
 )
+from bizreg.archives.services.transfers import MAX_CASES
 from bizreg.core.metrics_registry import get_metric
 from bizreg.core.models import Authority, BackgroundJob
 from bizreg.registration.models import RegistrationCase
@@ -57,11 +60,17 @@ def test_completed_cases_are_filed_with_their_materials_and_notices(demo_year):
 
 def test_the_months_lists_batches_and_shelves(demo_year):
     authority = Authority.objects.get(code="440115")
-    lists = {t.number: t for t in TransferList.objects.filter(authority=authority)}
-    assert lists[f"YJ-{YEAR}-0001"].state == "received" and lists[f"YJ-{YEAR}-0001"].entries.exists()
-    assert lists[f"YJ-{YEAR}-0012"].state == "draft"
+    lists = list(TransferList.objects.filter(authority=authority).annotate(cases=Count("entries")))
+    states = {t.period_start.month: t.state for t in lists}
+    assert states[1] == "received" and states[11] == "sent" and states[12] == "draft"
+    # No list holds more cases than services.transfers lets one take.
+    assert all(0 < t.cases <= MAX_CASES for t in lists)
+    assert sorted(t.number for t in lists) == [f"YJ-{YEAR}-{n:04d}" for n in range(1, len(lists) + 1)]
     done = DigitizationBatch.objects.filter(authority=authority, state=BatchState.DONE)
-    assert done.count() == 10
+    # One finished batch per list of January–October.
+    assert sorted(done.values_list("transfer__period_start__month", flat=True)) == sorted(
+        t.period_start.month for t in lists if t.period_start.month <= 10
+    )
     for batch in done:
         assert batch.qa_sampled >= 1 and batch.qa_passed / batch.qa_sampled >= 0.95
     open_batch = DigitizationBatch.objects.get(authority=authority, state=BatchState.INTAKE)
@@ -82,3 +91,15 @@ def test_the_query_service_rate_is_the_seeds_hundred_percent(demo_year):
     metric = get_metric("archives.query_service_rate")
     start, end = dt.date(YEAR, 1, 1), dt.date(YEAR + 1, 1, 1)  # metrics take [start, end)
     assert metric.compute([authority.pk], start, end) == Decimal(100)
+
+
+def test_a_months_cases_fill_as_few_lists_as_the_limit_allows_in_even_parts():
+    cases = {month: [{"pk": n} for n in range(count)] for month, count in ((1, 7), (2, 3), (3, 0))}
+    parts = transfer_parts(cases, 3)
+    assert [(month, part, of, [c["pk"] for c in listed]) for month, part, of, listed in parts] == [
+        (1, 1, 3, [0, 1, 2]),
+        (1, 2, 3, [3, 4]),
+        (1, 3, 3, [5, 6]),
+        (2, 1, 1, [0, 1, 2]),
+        (3, 1, 1, []),
+    ]
