@@ -390,19 +390,20 @@ class _RegisterEntry:
 OFFICE_START = 9 * 60
 
 
-def _established_facts(entry: _RegisterEntry) -> dict:
-    """requested_changes of the 设立 that entered `entry` as it stands (services.cases' keys)."""
+def _new_enterprise_facts(source: Any, legal_rep: tuple[str, str]) -> dict:
+    """requested_changes of a 设立 (services.cases' keys) for an enterprise of `source`'s values: a register
+    entry or a generated enterprise."""
     facts = {
-        "entity_type": entry.entity_type,
-        "legal_rep_name": entry.legal_rep[0],
-        "legal_rep_id_number": entry.legal_rep[1],
-        "business_scope": entry.business_scope,
-        "industry": entry.industry,
-        "address": entry.address,
-        "street": entry.street_id,
+        "entity_type": source.entity_type,
+        "legal_rep_name": legal_rep[0],
+        "legal_rep_id_number": legal_rep[1],
+        "business_scope": source.business_scope,
+        "industry": source.industry,
+        "address": source.address,
+        "street": source.street_id,
     }
-    if entry.registered_capital is not None:
-        facts["registered_capital"] = str(entry.registered_capital)
+    if source.registered_capital is not None:
+        facts["registered_capital"] = str(source.registered_capital)
     return facts
 
 
@@ -568,7 +569,7 @@ class RegistrationYear:
         pools: dict[tuple[str, dt.date], list[_RegisterEntry]] = defaultdict(list)
         for e in self.register + self.ring_entries:
             if e.established_on.year in years:
-                e.established_facts = _established_facts(e)
+                e.established_facts = _new_enterprise_facts(e, e.legal_rep)
         for e in self.register:
             if e.established_on.year in years:
                 pools[("establishment", e.established_on)].append(e)
@@ -880,17 +881,7 @@ class RegistrationYear:
         if case_type == CaseType.MIGRATION_IN and fake.established_on > day - dt.timedelta(days=365):
             # It moves in with its history: established elsewhere well before.
             fake.established_on = day - dt.timedelta(days=self.rng.randint(365, 3650))
-        changes = {
-            "entity_type": fake.entity_type,
-            "legal_rep_name": fake.legal_rep_name,
-            "legal_rep_id_number": fake.legal_rep_id_number,
-            "business_scope": fake.business_scope,
-            "industry": fake.industry,
-            "address": fake.address,
-            "street": fake.street_id,
-        }
-        if fake.registered_capital is not None:
-            changes["registered_capital"] = str(fake.registered_capital)
+        changes = _new_enterprise_facts(fake, (fake.legal_rep_name, fake.legal_rep_id_number))
         if case_type == CaseType.MIGRATION_IN:
             changes["established_on"] = fake.established_on.isoformat()
             changes["origin_authority"] = self.rng.choice(ORIGINS)
