@@ -562,8 +562,8 @@ class RegistrationYear:
         self.register = [e for e in self.register if e.uscc not in ring_usccs]
         self.register.sort(key=lambda e: (e.established_on, e.pk))
         self.established_dates = [e.established_on for e in self.register]
-        self.taken_usccs = {e.uscc for e in self.register}
-        self.taken_names = {e.name for e in self.register}
+        self.taken_usccs = {e.uscc for e in self.register + self.ring_entries}
+        self.taken_names = {e.name for e in self.register + self.ring_entries}
         # The register's own events of the two years, by (event, day), for the cases decided that day.
         years = (self.year - 1, self.year)
         pools: dict[tuple[str, dt.date], list[_RegisterEntry]] = defaultdict(list)
