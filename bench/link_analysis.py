@@ -35,10 +35,11 @@ import itertools
 import json
 import os
 import random
-import sys
+import tempfile
 import time
+from pathlib import Path
 
-from bench.common import REPO, latency_figures, log, machine, pg_admin, pg_url
+from bench.common import latency_figures, log, machine, pg_admin, pg_url, setup_django
 
 SIZES = {"quick": 50_000, "full": 1_000_000}
 SAMPLES = {"quick": 100, "full": 200}
@@ -348,21 +349,6 @@ def _database_ready(dbname: str, size: str) -> bool:
     return row == (size, DATA_VERSION)
 
 
-def _setup_django(dbname: str) -> None:
-    os.environ["DATABASE_URL"] = pg_url(dbname)
-    os.environ.setdefault("BIZREG_VAR_DIR", f"/tmp/bizreg-bench-links-{os.getpid()}")
-    os.environ["DEBUG"] = "0"
-    os.environ["DB_CONN_MAX_AGE"] = "0"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-
-
 def run(backend: str, size: str, *, rebuild: bool = False) -> dict:
     if backend != "postgresql":
         raise SystemExit("link_analysis runs on PostgreSQL only (its goal is stated for PostgreSQL)")
@@ -373,7 +359,14 @@ def run(backend: str, size: str, *, rebuild: bool = False) -> dict:
             conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{dbname}"')
     t0 = time.perf_counter()
-    _setup_django(dbname)
+    setup_django(
+        {
+            "backend": "postgresql",
+            "url": pg_url(dbname),
+            "pg_name": dbname,
+            "dir": Path(tempfile.gettempdir()) / f"bizreg-bench-links-{os.getpid()}",
+        }
+    )
     log(f"  {'reusing' if reused else 'building'} {dbname} (migrated in {time.perf_counter() - t0:.1f} s)")
     from django.db import connection
 

@@ -31,12 +31,12 @@ import json
 import math
 import os
 import random
-import sys
+import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
-from bench.common import REPO, latency_figures, log, machine, pg_admin, pg_url
+from bench.common import latency_figures, log, machine, pg_admin, pg_url, setup_django
 
 SIZES = {"quick": 30_000, "full": 300_000}
 RUNS = {"quick": 5, "full": 5}
@@ -170,21 +170,6 @@ def _database_ready(dbname: str, size: str) -> bool:
     except Exception:  # noqa: BLE001 — missing database or table: build it
         return False
     return row == (size, DATA_VERSION)
-
-
-def _setup_django(dbname: str) -> None:
-    os.environ["DATABASE_URL"] = pg_url(dbname)
-    os.environ.setdefault("BIZREG_VAR_DIR", f"/tmp/bizreg-bench-migr-{os.getpid()}")
-    os.environ["DEBUG"] = "0"
-    os.environ["DB_CONN_MAX_AGE"] = "0"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
 
 
 def _bench_user(authority_id: int):
@@ -323,7 +308,14 @@ def run(backend: str, size: str, *, rebuild: bool = False) -> dict:
             conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{dbname}"')
     t0 = time.perf_counter()
-    _setup_django(dbname)
+    setup_django(
+        {
+            "backend": "postgresql",
+            "url": pg_url(dbname),
+            "pg_name": dbname,
+            "dir": Path(tempfile.gettempdir()) / f"bizreg-bench-migr-{os.getpid()}",
+        }
+    )
     log(f"  {'reusing' if reused else 'building'} {dbname} (migrated in {time.perf_counter() - t0:.1f} s)")
     from django.db import connection
 
@@ -343,8 +335,6 @@ def run(backend: str, size: str, *, rebuild: bool = False) -> dict:
     log(f"  data: {figures}")
     user = _bench_user(figures["authority_id"])
     cases = scenarios()
-
-    import tempfile
 
     with tempfile.TemporaryDirectory(prefix="bizreg-bench-migr-") as directory:
         t1 = time.perf_counter()
