@@ -307,7 +307,7 @@ def run(backend: str, size: str, *, rebuild: bool = False) -> dict:
         with pg_admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{dbname}"')
-    t0 = time.perf_counter()
+    log(f"  {'reusing' if reused else 'building'} {dbname}")
     setup_django(
         {
             "backend": "postgresql",
@@ -316,7 +316,6 @@ def run(backend: str, size: str, *, rebuild: bool = False) -> dict:
             "dir": Path(tempfile.gettempdir()) / f"bizreg-bench-migr-{os.getpid()}",
         }
     )
-    log(f"  {'reusing' if reused else 'building'} {dbname} (migrated in {time.perf_counter() - t0:.1f} s)")
     from django.db import connection
 
     from bizreg.tracking.selectors.migrations import migration_analysis
