@@ -250,7 +250,7 @@ class _Calendar:
     """Working days of the demo year and its neighbours, computed once (core.workdays rules)."""
 
     def __init__(self, year: int):
-        first, last = dt.date(year - 1, 1, 1), dt.date(year + 1, 3, 31)
+        first, last = dt.date(year - 1, 1, 1), dt.date(year + 1, 6, 30)
         try:
             calendar = WorkingCalendar(first, last)
         except CalendarDataMissing as exc:
@@ -439,8 +439,13 @@ class RegistrationYear:
         self.cal = _Calendar(ctx.year)
         self.now = timezone.now()
         last_working = max(d for d in self.cal.working if d.year == ctx.year)
-        # The year's last working day at noon: what was received later is still being worked on.
+        # Cases, records and deliveries of the year end at its last working day at noon.
         self.cutoff = min(self._moment(last_working, 12 * 60), self.now)
+        # The year's cases are worked to their end, into the next one: the demo is looked at years later,
+        # when a case still on the clock would show as years overdue (bounded by the calendar's span).
+        self.settled = min(
+            dt.datetime.combine(dt.date(ctx.year + 1, 3, 31), dt.time(17, 30), tzinfo=self.tz), self.now
+        )
         self.loader = RawLoader()
         # Register effects of approved cases the generated register has no event for (_enter_effects).
         self.openings: list[tuple[_DemoCase, Any]] = []
@@ -766,7 +771,7 @@ class RegistrationYear:
 
     def _timeline(self, c: _DemoCase) -> None:
         rng = self.rng
-        cut = self.cutoff
+        cut = self.settled
         online = c.channel in ONLINE
 
         def step(action: str, to: str, at: dt.datetime, reason: str = "", actor: int | None = None) -> bool:
@@ -1399,7 +1404,10 @@ class RegistrationYear:
             used = self._sheets_of_kind(kind, prefix, top, printed)
             number = used[-1]["number"] if used else top
             # Deliveries a few days before each quarter, each covering its quarter with ~8 % to spare.
-            by_quarter = Counter((self._moment_of(row).month - 1) // 3 for row in used)
+            # What the year's last cases print in the next one comes from the fourth delivery.
+            by_quarter = Counter(
+                3 if (at := self._moment_of(row)).year > self.year else (at.month - 1) // 3 for row in used
+            )
             start = top + 1
             for quarter in range(4):
                 needed = by_quarter.get(quarter, 0)
@@ -1606,7 +1614,7 @@ class RegistrationYear:
                 c.channel == Channel.MAIL or (c.channel in ONLINE and rng.random() < 0.25)
             ):
                 sent = self._office_after(c.licensed_at, 60, 60 * 24 * 2)
-                if sent > self.cutoff:
+                if sent > self.settled:
                     continue
                 courier = Courier.EMS if rng.random() < 0.8 else Courier.SF
                 packages.append(
@@ -1694,7 +1702,7 @@ class RegistrationYear:
                 moment = at
                 for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
                     moment = self._office_after(moment, 20, 60 * 24 * 1.5)
-                    if moment > self.cutoff:
+                    if moment > self.settled:
                         break
                     mine.append(
                         {
@@ -1706,7 +1714,7 @@ class RegistrationYear:
                     )
             if mine and mine[-1]["occurred_at"] > last_at:
                 closed = self._office_after(mine[-1]["occurred_at"], 5, 60 * 8)
-                if closed <= self.cutoff:
+                if closed <= self.settled:
                     task.update(
                         status=FollowUpTask.Status.DONE,
                         closed_at=closed,

@@ -159,11 +159,16 @@ def test_register_looks_like_a_real_district(seeded):
     assert 0.4 < types[EntityType.LLC] / n < 0.6
     statuses = Counter(e.status for e in enterprises)
     assert set(statuses) == set(EnterpriseStatus.values)
-    assert 0.75 < statuses[EnterpriseStatus.ACTIVE] / n < 0.9
+    # The generator's closing rates put the active share near 0.76; at SCALE (≈ 740 enterprises) one
+    # standard deviation is 1.6 points, so the band is wide enough not to fail on a different draw.
+    assert 0.7 < statuses[EnterpriseStatus.ACTIVE] / n < 0.9
     assert {e.street.name for e in enterprises} == set(Street.objects.values_list("name", flat=True))
     assert {e.industry for e in enterprises} >= {"F", "L", "M", "I", "G", "C", "H"}
+    # The register is the demo year's, plus what the year's last cases decided after it (they are worked
+    # to their end, at the latest by the end of March).
+    last_decision = dt.date(2024, 3, 31)
     for e in enterprises:
-        assert dt.date(2000, 1, 1) <= e.established_on <= dt.date(2023, 12, 31)
+        assert dt.date(2000, 1, 1) <= e.established_on <= last_decision
         assert e.address.startswith("广州市南沙区")
         assert validate_resident_id(e.legal_rep_id_number) == e.legal_rep_id_number
         # Also valid under stdnum's stricter rule (the county code existed in the birth year).
@@ -172,7 +177,7 @@ def test_register_looks_like_a_real_district(seeded):
         if e.status == EnterpriseStatus.ACTIVE:
             assert e.status_changed_on is None
         else:
-            assert e.established_on < e.status_changed_on <= dt.date(2023, 12, 31)
+            assert e.established_on < e.status_changed_on <= last_decision
         # The organisational form in the name matches the entity type.
         if e.entity_type == EntityType.INDIVIDUAL_BUSINESS:
             assert e.name.startswith(("广州市南沙区", "南沙区")), e.name
