@@ -83,7 +83,13 @@ def test_clerk_takes_an_establishment_from_intake_to_licence(
     _sign_in(page, base, "browser_clerk")
     expect(page.get_by_test_id("current-user")).to_have_text("李慧敏")
     page.goto(base + "/registration/cases/new/")
+    # The form marks what the chosen type requires: the legal representative for 设立, not for 变更.
+    legal_rep_star = page.locator('label[for="id_rc_legal_rep_name"] [data-required-for]')
+    page.select_option("#id_case_type", "change")
+    expect(legal_rep_star).to_be_hidden()
+    expect(page.locator('label[for="id_enterprise_uscc"]')).to_contain_text("*")
     page.select_option("#id_case_type", "establishment")
+    expect(legal_rep_star).to_be_visible()
     page.select_option("#id_channel", "window")
     page.fill("#id_enterprise_name", ENTERPRISE)
     page.select_option("#id_rc_entity_type", "llc")

@@ -35,9 +35,12 @@ from bizreg.registration.models import (
     CaseType,
     Channel,
     LicenceSheet,
+    MailHandover,
+    MailPackage,
     Notice,
     RegistrationCase,
 )
+from bizreg.registration.selectors.mail import packages_visible_to
 from bizreg.registration.services.cases import (
     REQUESTED_CHANGE_LABELS,
     action_refusal,
@@ -610,8 +613,9 @@ class TimelineEntry:
     link: Any = None
 
 
-def case_timeline(*, case: RegistrationCase) -> list[TimelineEntry]:
-    """Intake, every transition (and extension step), every notice and licence, oldest first."""
+def case_timeline(*, case: RegistrationCase, user=None) -> list[TimelineEntry]:
+    """Intake, every transition (and extension step), every notice and licence, oldest first; with `user`,
+    also the mail of the case that user may see (packages received or sent, and every hand-over)."""
     entries = [
         TimelineEntry(
             when=case.received_at,
@@ -665,9 +669,42 @@ def case_timeline(*, case: RegistrationCase) -> list[TimelineEntry]:
                 % {"serial": sheet.serial, "status": sheet.get_status_display()},
             )
         )
-    order = {"intake": 0, "transition": 1, "notice": 2, "licence": 3}
+    if user is not None and user.has_perm("registration.view_mailpackage"):
+        entries.extend(_mail_timeline(case=case, user=user))
+    order = {"intake": 0, "transition": 1, "notice": 2, "licence": 3, "mail": 4}
     entries.sort(key=lambda e: (e.when, order[e.kind]))
     return entries
+
+
+def _mail_timeline(*, case: RegistrationCase, user) -> Iterator[TimelineEntry]:
+    packages = (
+        packages_visible_to(user)
+        .filter(case=case)
+        .order_by("recorded_at", "id")
+        .select_related("recorded_by")
+        .prefetch_related(
+            Prefetch("handovers", queryset=MailHandover.objects.select_related("from_user", "to_user"))
+        )
+    )
+    for package in packages:
+        tracking = f"{package.get_courier_display()} {package.tracking_number}"
+        inbound = package.direction == MailPackage.Direction.INBOUND
+        yield TimelineEntry(
+            when=package.recorded_at,
+            kind="mail",
+            label=_("收到邮寄件") if inbound else _("寄出营业执照"),
+            actor=package.recorded_by,
+            detail=tracking,
+        )
+        for handover in package.handovers.all():
+            yield TimelineEntry(
+                when=handover.occurred_at,
+                kind="mail",
+                label=_("邮寄件交接"),
+                actor=handover.from_user,
+                detail=_("%(tracking)s 交 %(to)s（%(purpose)s）")
+                % {"tracking": tracking, "to": handover.to_user, "purpose": handover.purpose},
+            )
 
 
 def case_pauses(*, case: RegistrationCase) -> list[dict]:

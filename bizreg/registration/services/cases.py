@@ -345,8 +345,8 @@ def _clean_new_enterprise(
         data, lookups=lookups, actor=actor, raise_errors=False
     )
     for field, messages in cleaned.errors.items():
-        if field == "uscc":
-            continue  # checked by case_intake, with the case's own wording
+        if field == "uscc" or (field == "name" and not name):
+            continue  # case_intake says these with the case's own wording
         target = "enterprise_name" if field == "name" else f"requested_changes.{field}"
         for message in messages:
             errors.add(target, message)

@@ -170,7 +170,7 @@ def test_establishment_data_is_checked_with_the_register_rules(intake, intake_da
     with pytest.raises(ValidationError) as exc:
         intake("establishment", requested_changes=changes, enterprise_name="")
     errors = errors_of(exc)
-    assert "请填写拟设立" in errors["enterprise_name"][0]
+    assert errors["enterprise_name"] == ["请填写拟设立（迁入）企业的名称。"]  # said once, not twice
     assert "18 位" in errors["requested_changes.legal_rep_id_number"][0]
     assert "行业门类" in errors["requested_changes.industry"][0]
     assert "辖区" in errors["requested_changes.street"][0]

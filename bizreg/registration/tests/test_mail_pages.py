@@ -187,6 +187,21 @@ def test_package_page_shows_documents_and_every_handover(client_for, clerk, auth
     assert "<li>申请书</li><li>章程</li>" in page
 
 
+def test_case_timeline_shows_its_mail_to_those_who_may_see_mail(client_for, clerk, authority, make_user):
+    receiver = make_user("registration_clerk", display_name="执照打印岗")
+    case = make_case(authority)
+    package = package_for(authority, clerk, 2, case=case)
+    mail.mail_handover(package=package, actor=clerk, to_user=receiver, purpose="移交执照打印")
+    url = f"/registration/cases/{case.pk}/timeline/"
+    page = client_for(clerk).get(url).content.decode()
+    timeline = page[page.index('data-testid="timeline"') :].split("</ol>")[0]
+    assert "收到邮寄件" in timeline and "SF0000000000002" in timeline
+    assert "邮寄件交接" in timeline and "执照打印岗" in timeline and "移交执照打印" in timeline
+    # An investigator may read the case but not the mail room's records.
+    hidden = client_for(make_user("investigator")).get(url).content.decode()
+    assert "收件" in hidden and "SF0000000000002" not in hidden and "邮寄件交接" not in hidden
+
+
 def test_bad_form_input_comes_back_as_field_errors(client_for, clerk, authority):
     client = client_for(clerk)
     response = client.post(

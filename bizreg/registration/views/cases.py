@@ -190,7 +190,7 @@ def case_timeline(request, pk: int):
         "registration/cases_timeline.html",
         {
             "case": case,
-            "entries": selectors.case_timeline(case=case),
+            "entries": selectors.case_timeline(case=case, user=request.user),
             "clock": selectors.case_clock(case=case),
             "pauses": selectors.case_pauses(case=case),
             "extension": selectors.case_extension(case=case),
