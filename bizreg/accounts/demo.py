@@ -52,6 +52,38 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 )
 DEMO_USER_BY_NAME = {u.username: u for u in DEMO_USERS}
 
+# The registration window (商事登记辅助项目) is a team: a district-year's 65,000 cases and 156,000 entry and
+# guidance records are not one person's work. Only `clerk` signs in to the demo; the colleagues' accounts
+# exist so that the year's work is spread over the people who did it (and the lists' 收件人/工作人员 filters
+# mean something). They have no usable password; an administrator can give one in the Django admin.
+WINDOW_COLLEAGUES: tuple[DemoUser, ...] = tuple(
+    DemoUser(f"clerk{n}", "registration_clerk", name)
+    for n, name in enumerate(
+        [
+            "黄志坚",
+            "梁嘉敏",
+            "何婉婷",
+            "冯子健",
+            "谭美仪",
+            "陆俊豪",
+            "钟丽萍",
+            "罗家乐",
+            "叶晓琳",
+            "邓伟权",
+            "麦淑仪",
+            "曾凯文",
+            "岑雅诗",
+            "郭振华",
+            "潘颖欣",
+            "谢永康",
+            "杜佩珊",
+            "胡锦荣",
+            "温丽娟",
+        ],
+        start=2,
+    )
+)
+
 _ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI") + "!@#%^*-_+="
 
 
@@ -143,6 +175,26 @@ def ensure_demo_users(ctx: DemoContext, *, usernames: list[str] | None) -> tuple
         ctx.log("演示账号（密码只显示这一次，请立即记下；忘记时运行 manage.py reset_demo_passwords）：")
         ctx.log(password_table(created))
     return [row[0] for row in created], existing
+
+
+@register_seeder("accounts.window_colleagues", after=("accounts.demo_users",))
+def seed_window_colleagues(ctx: DemoContext) -> int:
+    """The clerk's colleagues at the registration window, without a login (see WINDOW_COLLEAGUES)."""
+    User = get_user_model()
+    group = Group.objects.get(name=ROLE_BY_CODE["registration_clerk"].name)
+    created = 0
+    for demo in WINDOW_COLLEAGUES:
+        user, made = User.objects.get_or_create(
+            username=demo.username, defaults={"display_name": demo.display_name, "employer": demo.employer}
+        )
+        if made:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            created += 1
+        user.authorities.add(ctx.authority)
+        user.groups.add(group)
+    ctx.log(f"  窗口同事 {len(WINDOW_COLLEAGUES)} 人（无登录密码，只承载演示年度的业务量）")
+    return created
 
 
 # Printed by seed_demo when this seeder has already run for the authority and year.

@@ -1830,6 +1830,7 @@ class RegistrationYear:
         "enterprises.demo_cases",
         "enterprises.identity_ring",
         "accounts.demo_users",
+        "accounts.window_colleagues",
     ),
 )
 def seed_registration_year(ctx: DemoContext) -> int:

@@ -15,7 +15,12 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from stdnum.cn import ric
 
-from bizreg.accounts.demo import DEMO_USERS, DIGITIZATION_CONTRACTOR, HOTLINE_CONTRACTOR
+from bizreg.accounts.demo import (
+    DEMO_USERS,
+    DIGITIZATION_CONTRACTOR,
+    HOTLINE_CONTRACTOR,
+    WINDOW_COLLEAGUES,
+)
 from bizreg.accounts.roles import ROLES
 from bizreg.core.demo import DemoContext, ordered_seeders
 from bizreg.core.identifiers import uscc_failure_code, validate_resident_id, validate_uscc
@@ -276,17 +281,23 @@ def test_demo_users_per_role_with_password_shown_once(seeded):
     authority = Authority.objects.get(code="440115")
     passwords = printed_passwords(seeded)
     assert set(passwords) == {u.username for u in DEMO_USERS}
+    colleagues = {u.username for u in WINDOW_COLLEAGUES}
     assert len(set(passwords.values())) == len(passwords)
     for role in ROLES:
         users = User.objects.filter(groups__name=role.name)
         # One user per role, except the hotline (its five lines are staffed by five agents) and enterprise
         # tracking (two officers, whose visits are each their own; two departments' staff).
         expected = {"hotline_agent": 5, "enterprise_officer": 2, "department_viewer": 2}.get(role.code, 1)
+        if role.code == "registration_clerk":  # and the clerk's colleagues at the window, who do not sign in
+            expected += len(WINDOW_COLLEAGUES)
         assert users.count() == expected, role.code
         for user in users:
             assert user.role_codes == [role.code]
             assert list(user.authorities.all()) == [authority]
-            assert user.check_password(passwords[user.username])
+            if user.username in colleagues:
+                assert not user.has_usable_password()
+            else:
+                assert user.check_password(passwords[user.username])
             assert not user.is_superuser
     admin = User.objects.get(username="admin")
     assert admin.is_superuser and admin.is_staff

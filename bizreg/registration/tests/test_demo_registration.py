@@ -75,6 +75,22 @@ def test_scale_and_mix(authority, demo_year):
     assert late.filter(decided_at__year=YEAR + 1).exists()
 
 
+def test_the_year_is_the_window_teams_work_not_one_clerks(authority, demo_year):
+    from bizreg.accounts.demo import WINDOW_COLLEAGUES
+
+    team = 1 + len(WINDOW_COLLEAGUES)
+    cases = RegistrationCase.objects.filter(authority=authority, received_at__year=YEAR)
+    for rows, column in (
+        (cases, "received_by__username"),
+        (ServiceRecord.objects.filter(authority=authority), "staff__username"),
+    ):
+        per_person = Counter(rows.values_list(column, flat=True))
+        assert len(per_person) == team, column
+        assert max(per_person.values()) < 2 * rows.count() / team, column
+    # The clerk who signs in to the demo has her share of the work to look at.
+    assert cases.filter(received_by__username="clerk").count() > 0
+
+
 def test_no_demo_case_shows_as_overdue(authority, role_users_demo, client):
     from bizreg.registration.selectors.cases import due_summary
 
