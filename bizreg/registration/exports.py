@@ -13,7 +13,7 @@ from django.utils.translation import gettext_noop
 from bizreg.core.exports import ExportRefused, ExportSpec, register_export
 from bizreg.registration.forms.licences import SheetFilterForm
 from bizreg.registration.forms.mail import MailFilterForm
-from bizreg.registration.forms.records import ServiceRecordFilterForm
+from bizreg.registration.forms.records import FollowUpFilterForm, ServiceRecordFilterForm
 from bizreg.registration.selectors import cases as case_selectors
 from bizreg.registration.selectors import licences as licence_selectors
 from bizreg.registration.selectors import mail as mail_selectors
@@ -23,6 +23,7 @@ CASES = "registration.cases"
 LICENCE_SHEETS = "registration.licence_sheets"
 SERVICE_RECORDS = "registration.service_records"
 MAIL_PACKAGES = "registration.mail_packages"
+FOLLOW_UPS = "registration.follow_ups"
 
 EXPORT_COLUMNS = (
     "业务编号",
@@ -151,6 +152,22 @@ def service_record_export_spec(user, query: QueryDict) -> ExportSpec:
     )
 
 
+def follow_up_export_spec(user, query: QueryDict) -> ExportSpec:
+    form = FollowUpFilterForm(query, user=user)
+    if not form.is_valid():
+        raise ExportRefused(_("筛选条件无效，请修改后再导出。"))
+    tasks = record_selectors.follow_up_search(user=user, filters=form.cleaned_data)
+    return ExportSpec(
+        title=_("网办业务跟进"),
+        headers=[_(h) for h in record_selectors.FOLLOW_UP_EXPORT_HEADERS],
+        rows=record_selectors.follow_up_export_rows(tasks),
+        filename=_stamped(_("网办业务跟进")),
+        counted=tasks,
+        widths=(24, 14, 12, 36, 12, 18, 12, 10, 10, 8, 18, 40),
+        max_rows=export_max_rows(),
+    )
+
+
 def mail_export_spec(user, query: QueryDict) -> ExportSpec:
     form = MailFilterForm(query or None)
     packages = mail_selectors.package_search(user=user, filters=form.cleaned_data if form.is_valid() else {})
@@ -187,4 +204,10 @@ register_export(
     label=gettext_noop("邮寄件"),
     permissions=("registration.view_mailpackage",),
     build=mail_export_spec,
+)
+register_export(
+    FOLLOW_UPS,
+    label=gettext_noop("网办业务跟进"),
+    permissions=("registration.view_followuptask",),
+    build=follow_up_export_spec,
 )

@@ -19,6 +19,7 @@ urlpatterns += [
         name="record_enterprise_options",
     ),
     path("follow-ups/", records_views.follow_up_list, name="follow_up_list"),
+    path("follow-ups/export/", records_views.follow_up_export, name="follow_up_export"),
     path("follow-ups/open/<int:case_pk>/", records_views.follow_up_open, name="follow_up_open"),
     path("follow-ups/<int:pk>/", records_views.follow_up_detail, name="follow_up_detail"),
     path("follow-ups/<int:pk>/contact/", records_views.follow_up_contact, name="follow_up_contact"),

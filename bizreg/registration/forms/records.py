@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from bizreg.enterprises.forms import BootstrapMixin, ServiceErrorsMixin
 from bizreg.registration.models import ContactMethod, FollowUpTask, ServiceRecord
 from bizreg.registration.selectors import records as selectors
-from bizreg.registration.services.records import MAX_MINUTES
+from bizreg.registration.services.records import FOLLOW_UP_STATES, MAX_MINUTES
 
 
 class ServiceRecordForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):
@@ -164,8 +164,29 @@ class CloseForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):
     outcome = forms.CharField(label=_("跟进结果"), max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class FollowUpFilterForm(forms.Form):
+class FollowUpFilterForm(BootstrapMixin, forms.Form):
+    """The follow-up list's filters; the status is chosen by the tabs above them."""
+
     status = forms.ChoiceField(
+        label=_("状态"),
         required=False,
         choices=[("", _("全部"))] + list(FollowUpTask.Status.choices),
+        widget=forms.HiddenInput,
     )
+    q = forms.CharField(label=_("业务编号 / 企业名称"), max_length=100, required=False)
+    assignee = forms.ModelChoiceField(
+        label=_("负责人"), queryset=None, required=False, empty_label=_("全部负责人")
+    )
+    reason = forms.ChoiceField(
+        label=_("原因"),
+        required=False,
+        choices=[("", _("全部原因"))] + [(state.value, state.label) for state in FOLLOW_UP_STATES],
+    )
+    overdue = forms.BooleanField(label=_("只看已逾期"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = selectors.staff_choices(user)
+        self.fields["assignee"].error_messages["invalid_choice"] = _("所选负责人不存在或不属于本登记机关。")
+        self.fields["status"].error_messages["invalid_choice"] = _("跟进状态“%(value)s”无效。")
+        self.fields["reason"].error_messages["invalid_choice"] = _("原因“%(value)s”无效。")

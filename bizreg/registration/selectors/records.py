@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
@@ -232,11 +232,62 @@ def follow_up_tasks(*, user, status: str | None = None, assignee=None) -> QueryS
         qs = qs.filter(status=status)
     if assignee is not None:
         qs = qs.filter(assignee=assignee)
-    return qs.order_by("status", "due_on", "-id")
+    # Open tasks first, the most urgent on top; then the finished ones, the latest first.
+    is_open = Case(When(status=FollowUpTask.Status.OPEN, then=Value(0)), default=Value(1))
+    open_due = Case(When(status=FollowUpTask.Status.OPEN, then=F("due_on")))
+    return qs.order_by(is_open, open_due.asc(nulls_last=True), F("closed_at").desc(nulls_last=True), "-id")
 
 
-def follow_up_page(*, user, status: str | None, page: Any) -> Page:
-    return Paginator(follow_up_tasks(user=user, status=status), PAGE_SIZE).get_page(page)
+def follow_up_search(*, user, filters: Mapping[str, Any]) -> QuerySet[FollowUpTask]:
+    """Visible tasks matching the cleaned filter form (status, assignee, reason, overdue, case number or
+    enterprise name), open ones first by due date."""
+    qs = follow_up_tasks(user=user, status=filters.get("status") or None, assignee=filters.get("assignee"))
+    if filters.get("reason"):
+        qs = qs.filter(trigger_state=filters["reason"])
+    if filters.get("overdue"):
+        qs = qs.filter(status=FollowUpTask.Status.OPEN, due_on__lt=timezone.localdate())
+    q = (filters.get("q") or "").strip()
+    if q:
+        qs = qs.filter(Q(case__number=q.upper()) | Q(case__enterprise_name__icontains=q))
+    return qs
+
+
+def follow_up_page(*, user, filters: Mapping[str, Any], page: Any) -> Page:
+    return Paginator(follow_up_search(user=user, filters=filters), PAGE_SIZE).get_page(page)
+
+
+FOLLOW_UP_EXPORT_HEADERS = (
+    "业务编号",
+    "业务类型",
+    "办理渠道",
+    "企业名称",
+    "原因",
+    "发起时间",
+    "跟进期限",
+    "负责人",
+    "联系次数",
+    "状态",
+    "完成时间",
+    "跟进结果",
+)
+
+
+def follow_up_export_rows(tasks: QuerySet[FollowUpTask]) -> Iterator[tuple]:
+    for task in tasks.iterator(chunk_size=2000):
+        yield (
+            task.case.number,
+            task.case.get_case_type_display(),
+            task.case.get_channel_display(),
+            task.case.enterprise_name,
+            task.get_trigger_state_display(),
+            task.opened_at,
+            task.due_on,
+            str(task.assignee or ""),
+            task.contact_count,
+            task.get_status_display(),
+            task.closed_at,
+            task.outcome,
+        )
 
 
 def follow_up_for(*, user, pk: Any) -> FollowUpTask:

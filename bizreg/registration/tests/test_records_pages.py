@@ -62,6 +62,7 @@ PAGES = [
     ("get", "/registration/records/new/", CLERK, 200),
     ("get", "/registration/records/enterprise-options/?enterprise=广州", CLERK, 200),
     ("get", "/registration/follow-ups/", VIEWERS, 200),
+    ("get", "/registration/follow-ups/export/", VIEWERS, 200),
     ("get", "/registration/follow-ups/{task}/", VIEWERS, 200),
     ("post", "/registration/follow-ups/open/{case}/", CLERK, 302),
     ("post", "/registration/follow-ups/{task}/contact/", CLERK, 302),
@@ -331,6 +332,85 @@ def test_follow_up_list_shows_candidates_and_open_tasks(authority, clerk, client
     response = client_for(clerk).get("/registration/follow-ups/")
     assert [c.pk for c in response.context["candidates"]] == [waiting.pk]
     assert [t.pk for t in response.context["page"]] == [task.pk]
+
+
+def test_follow_up_list_filters_by_status_assignee_reason_overdue_and_text(
+    authority, clerk, client_for, two_staff
+):
+    a, b = two_staff
+    returned = services.follow_up_create(
+        case=make_case(authority, channel=Channel.ONE_STOP_ONLINE, state=CaseState.RETURNED),
+        actor=clerk,
+        assignee=a,
+    )
+    rejected = services.follow_up_create(
+        case=make_case(
+            authority,
+            channel=Channel.FULL_ELECTRONIC,
+            state=CaseState.REJECTED,
+            enterprise_name="广州南沙筛选专用有限公司",
+        ),
+        actor=clerk,
+        assignee=b,
+    )
+    done = online_task(authority, clerk)
+    services.contact_log_add(task=done, actor=clerk, method="phone", result="已电话指导")
+    services.follow_up_close(task=done, actor=clerk, outcome="申请人已重新提交")
+    FollowUpTask.objects.filter(pk=returned.pk).update(due_on=timezone.localdate() - dt.timedelta(days=1))
+    client = client_for(clerk)
+
+    def shown(query: str = "") -> set[int]:
+        response = client.get(f"/registration/follow-ups/{query}")
+        assert response.status_code == 200
+        return {task.pk for task in response.context["page"]}
+
+    assert shown() == {returned.pk, rejected.pk}  # the page opens on the open tasks
+    assert shown("?status=") == {returned.pk, rejected.pk, done.pk}
+    # Open tasks first, the most urgent on top, then the finished ones.
+    listed = client.get("/registration/follow-ups/?status=").context["page"]
+    assert [task.pk for task in listed] == [returned.pk, rejected.pk, done.pk]
+    assert shown("?status=done") == {done.pk}
+    assert shown(f"?status=&assignee={b.pk}") == {rejected.pk}
+    assert shown("?status=&reason=rejected") == {rejected.pk}
+    assert shown("?status=&overdue=on") == {returned.pk}
+    assert shown("?status=&q=筛选专用") == {rejected.pk}
+    assert shown(f"?status=&q={returned.case.number.lower()}") == {returned.pk}
+    # The tabs keep the other filters.
+    page = client.get(f"/registration/follow-ups/?status=open&assignee={a.pk}").content.decode()
+    assert f'href="?status=done&amp;assignee={a.pk}"' in page
+
+
+def test_follow_up_list_ignores_bad_filters_and_says_so(authority, clerk, client_for, other_authority):
+    task = online_task(authority, clerk)
+    stranger = factories.UserFactory(role="registration_clerk", authorities=[other_authority])
+    for query, message in (
+        (f"?assignee={stranger.pk}", "所选负责人不存在或不属于本登记机关"),
+        ("?assignee=abc", "所选负责人不存在或不属于本登记机关"),
+        ("?status=lost", "跟进状态“lost”无效"),
+        ("?reason=approved", "原因“approved”无效"),
+    ):
+        response = client_for(clerk).get(f"/registration/follow-ups/{query}")
+        assert response.status_code == 200
+        assert message in response.content.decode(), query
+        assert [t.pk for t in response.context["page"]] == [task.pk]
+
+
+def test_follow_up_export_follows_the_filters(authority, clerk, client_for, two_staff):
+    a, _b = two_staff
+    mine = services.follow_up_create(
+        case=make_case(authority, channel=Channel.ONE_STOP_ONLINE, state=CaseState.RETURNED),
+        actor=clerk,
+        assignee=a,
+    )
+    online_task(authority, clerk)
+    response = client_for(clerk).get(f"/registration/follow-ups/export/?status=open&assignee={a.pk}")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:5] == ("业务编号", "业务类型", "办理渠道", "企业名称", "原因")
+    assert [(r[0], r[4], r[7], r[9]) for r in rows[1:]] == [(mine.case.number, "已退回补正", "甲", "待跟进")]
+    refused = client_for(clerk).get("/registration/follow-ups/export/?assignee=abc", follow=True)
+    assert "筛选条件无效" in refused.content.decode()
 
 
 def test_open_contact_close_through_the_pages(authority, clerk, client_for):

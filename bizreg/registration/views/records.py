@@ -151,24 +151,42 @@ def records_daily(request):
 @permission_required("registration.view_followuptask", raise_exception=True)
 @require_GET
 def follow_up_list(request):
-    form = FollowUpFilterForm(request.GET or None)
-    status = form.cleaned_data.get("status") if form.is_valid() else FollowUpTask.Status.OPEN
-    if not request.GET:
-        status = FollowUpTask.Status.OPEN
-    page = selectors.follow_up_page(user=request.user, status=status or None, page=request.GET.get("page"))
+    # The page opens on the open tasks; the 全部 tab asks for status= explicitly.
+    query = request.GET if "status" in request.GET else _with_status(request.GET, FollowUpTask.Status.OPEN)
+    form = FollowUpFilterForm(query, user=request.user)
+    filters = form.cleaned_data if form.is_valid() else {"status": FollowUpTask.Status.OPEN}
+    page = selectors.follow_up_page(user=request.user, filters=filters, page=request.GET.get("page"))
     candidates = selectors.follow_up_candidates(user=request.user)
+    export_query = query.copy()
+    export_query.pop("page", None)
     return render(
         request,
         "registration/records_follow_up_list.html",
         {
+            "form": form,
             "page": page,
-            "status": status or "",
+            "status": filters.get("status") or "",
             "statuses": [("", _("全部"))] + list(FollowUpTask.Status.choices),
             "candidates": candidates[:50],
             "candidate_count": candidates.count(),
             "today": timezone.localdate(),
+            "export_query": export_query.urlencode(),
         },
     )
+
+
+def _with_status(query, status: str):
+    query = query.copy()
+    query["status"] = status
+    return query
+
+
+@login_required
+@permission_required("registration.view_followuptask", raise_exception=True)
+@require_GET
+def follow_up_export(request):
+    back = f"{reverse('registration:follow_up_list')}?{request.GET.urlencode()}"
+    return respond_with_export(request, exports.FOLLOW_UPS, back_url=back)
 
 
 @login_required
