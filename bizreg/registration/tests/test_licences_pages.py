@@ -194,6 +194,13 @@ def test_another_authoritys_sheets_and_cases_do_not_exist_for_me(
     assert LicenceSheet.objects.filter(status=LicenceSheet.Status.PRINTED).count() == 0
 
 
+def test_batch_form_prefills_today_as_the_date_input_accepts_it(client_for, manager, settings):
+    # <input type="date"> takes only YYYY-MM-DD; zh-hans's own first input format (2026/12/07) left it empty.
+    settings.LANGUAGE_CODE = "zh-hans"
+    page = client_for(manager).get("/registration/licences/batches/new/").content.decode()
+    assert f'value="{timezone.localdate():%Y-%m-%d}"' in page
+
+
 def test_overlapping_batch_through_the_form_is_a_field_error(client_for, manager, authority):
     receive(authority, manager, count=10, start=1000)
     response = client_for(manager).post(
