@@ -145,6 +145,15 @@ NEVER_RESUBMITTED = 0.08  # of returned cases: withdrawn instead
 EARLY_WITHDRAWAL_RATE = 0.007
 REJECTION_RATE = 0.01
 EXTENSION_RATE = 0.004
+EXTENSION_REASONS = (
+    "涉及多个股东的出资信息需逐一核实，情形复杂",
+    "住所（经营场所）使用证明需向产权登记部门核实",
+    "涉及前置审批文件，需向审批部门核实",
+    "股东含境外投资者，主体资格证明文件需核实",
+)
+# The head does not approve every request: a case that is not complex is to be decided in the 3 days.
+EXTENSION_REFUSED_SHARE = 0.12
+EXTENSION_REFUSALS = ("材料齐全、情形不属复杂，请在法定期限内办结", "核实事项可在原期限内完成，不予延长")
 # Working days from acceptance to decision: most on the spot, a few late.
 DECISION_DAYS = ((0, 62), (1, 18), (2, 10), (3, 8.6), (4, 1.0), (5, 0.4))
 # The year before, slower (the base of the year-on-year change of processing time): only a sample of its
@@ -321,7 +330,8 @@ class _DemoCase:
     deficiencies: list[tuple[int, str, bool]] = field(default_factory=list)
     notices: list[tuple[str, dt.datetime, int]] = field(default_factory=list)
     follow_ups: list[tuple[str, dt.datetime]] = field(default_factory=list)
-    extension: tuple | None = None  # (requested_at, reason, decided_at | None, decided_by | None)
+    # (requested_at, reason, decided_at | None, decided_by | None, CaseExtension.Status)
+    extension: tuple | None = None
     accepted_at: dt.datetime | None = None
     due_on: dt.date | None = None
     extended: bool = False
@@ -838,26 +848,35 @@ class RegistrationYear:
         c.due_on = self.cal.add(accepted_on, 3)
         c.notices.append((NoticeKind.ACCEPTANCE, accept, c.clerk))
         days = self.decision_days.pick(rng)
+        refused = None
         if rng.random() < EXTENSION_RATE:
             requested = self._office_on(self.cal.add(accepted_on, rng.choice((1, 2))))
-            reason = "涉及多个股东的出资信息需逐一核实，情形复杂"
+            reason = rng.choice(EXTENSION_REASONS)
             if requested > cut:
                 return
             c.events.append(_Event("request_extension", c.state, c.state, requested, c.clerk, reason))
-            approved = self._office_after(requested, 30, 240)
-            if approved > cut:
-                c.extension = (requested, reason, None, None)
+            answered = self._office_after(requested, 30, 240)
+            if answered > cut:
+                c.extension = (requested, reason, None, None, CaseExtension.Status.REQUESTED)
                 return
-            c.events.append(_Event("approve_extension", c.state, c.state, approved, self.manager, reason))
-            c.extension = (requested, reason, approved, self.manager)
-            c.extended = True
-            c.due_on = self.cal.add(c.due_on, 3)
-            c.notices.append((NoticeKind.EXTENSION, approved, self.manager))
-            days = rng.randint(4, 6)
+            if rng.random() < EXTENSION_REFUSED_SHARE:
+                refusal = rng.choice(EXTENSION_REFUSALS)
+                c.events.append(_Event("refuse_extension", c.state, c.state, answered, self.manager, refusal))
+                c.extension = (requested, reason, answered, self.manager, CaseExtension.Status.REFUSED)
+                refused, days = answered, 3
+            else:
+                c.events.append(_Event("approve_extension", c.state, c.state, answered, self.manager, reason))
+                c.extension = (requested, reason, answered, self.manager, CaseExtension.Status.APPROVED)
+                c.extended = True
+                c.due_on = self.cal.add(c.due_on, 3)
+                c.notices.append((NoticeKind.EXTENSION, answered, self.manager))
+                days = rng.randint(4, 6)
         if days == 0:
             decided = self._office_after(accept, 5, 90)
         else:
             decided = self._office_on(self.cal.add(accepted_on, days))
+            if refused is not None and decided <= refused:
+                decided = self._office_after(refused, 10, 120)
         if rng.random() < REJECTION_RATE:
             if not step("reject", CaseState.REJECTED, decided, rng.choice(REJECTION_REASONS)):
                 return
@@ -1277,7 +1296,7 @@ class RegistrationYear:
         for c in cases:
             if c.extension is None:
                 continue
-            requested, reason, decided, decided_by = c.extension
+            requested, reason, decided, decided_by, status = c.extension
             extensions.append(
                 {
                     "created_at": requested,
@@ -1285,7 +1304,7 @@ class RegistrationYear:
                     "case_id": c.pk,
                     "reason": reason,
                     "requested_by_id": c.clerk,
-                    "status": CaseExtension.Status.APPROVED if decided else CaseExtension.Status.REQUESTED,
+                    "status": status,
                     "decided_by_id": decided_by,
                     "decided_at": decided,
                 }

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from bizreg.core.exports import ExportRefused, ExportSpec, register_export
+from bizreg.registration.forms.cases import ExtensionHistoryFilterForm
 from bizreg.registration.forms.licences import SheetFilterForm
 from bizreg.registration.forms.mail import MailFilterForm
 from bizreg.registration.forms.records import FollowUpFilterForm, ServiceRecordFilterForm
@@ -24,6 +25,7 @@ LICENCE_SHEETS = "registration.licence_sheets"
 SERVICE_RECORDS = "registration.service_records"
 MAIL_PACKAGES = "registration.mail_packages"
 FOLLOW_UPS = "registration.follow_ups"
+EXTENSIONS = "registration.extensions"
 
 EXPORT_COLUMNS = (
     "业务编号",
@@ -168,6 +170,22 @@ def follow_up_export_spec(user, query: QueryDict) -> ExportSpec:
     )
 
 
+def extension_export_spec(user, query: QueryDict) -> ExportSpec:
+    form = ExtensionHistoryFilterForm(query or None)
+    if query and not form.is_valid():
+        raise ExportRefused(_("筛选条件无效，请修改后再导出。"))
+    extensions = case_selectors.extensions_decided(user=user, filters=form.cleaned_data if query else {})
+    return ExportSpec(
+        title=_("延长办理期限审批"),
+        headers=[_(h) for h in case_selectors.EXTENSION_EXPORT_HEADERS],
+        rows=case_selectors.extension_export_rows(extensions),
+        filename=_stamped(_("延长办理期限审批")),
+        counted=extensions,
+        widths=(24, 14, 36, 18, 40, 10, 18, 10, 10, 18, 12, 18),
+        max_rows=export_max_rows(),
+    )
+
+
 def mail_export_spec(user, query: QueryDict) -> ExportSpec:
     form = MailFilterForm(query or None)
     packages = mail_selectors.package_search(user=user, filters=form.cleaned_data if form.is_valid() else {})
@@ -210,4 +228,10 @@ register_export(
     label=gettext_noop("网办业务跟进"),
     permissions=("registration.view_followuptask",),
     build=follow_up_export_spec,
+)
+register_export(
+    EXTENSIONS,
+    label=gettext_noop("延长办理期限审批"),
+    permissions=("registration.approve_extension",),
+    build=extension_export_spec,
 )

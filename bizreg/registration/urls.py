@@ -52,6 +52,7 @@ urlpatterns += [
     path("cases/<int:pk>/action/<str:action>/", cases_views.case_action, name="case_action"),
     path("cases/<int:pk>/extension/", cases_views.case_extension_request, name="case_extension_request"),
     path("extensions/", cases_views.case_extension_queue, name="case_extension_queue"),
+    path("extensions/export/", cases_views.case_extension_export, name="case_extension_export"),
     path("extensions/<int:pk>/decide/", cases_views.case_extension_decide, name="case_extension_decide"),
 ]
 

@@ -13,7 +13,13 @@ from bizreg.core.money import wan_to_yuan
 from bizreg.enterprises.forms import BootstrapMixin
 from bizreg.enterprises.models import EntityType, IndustrySection
 from bizreg.enterprises.services import streets_for_authority
-from bizreg.registration.models import CaseMaterial, CaseType, Channel, MaterialRequirement
+from bizreg.registration.models import (
+    CaseExtension,
+    CaseMaterial,
+    CaseType,
+    Channel,
+    MaterialRequirement,
+)
 
 # Form field → key of RegistrationCase.requested_changes (services.cases.REQUESTED_CHANGE_LABELS).
 CHANGE_FORM_FIELDS = {
@@ -331,3 +337,35 @@ class ExtensionDecisionForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):
     reason = forms.CharField(
         label=_("审批意见"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class ExtensionHistoryFilterForm(BootstrapMixin, forms.Form):
+    q = forms.CharField(label=_("业务编号 / 企业名称"), max_length=100, required=False)
+    status = forms.ChoiceField(
+        label=_("审批结果"),
+        required=False,
+        choices=[
+            ("", _("全部结果")),
+            (CaseExtension.Status.APPROVED, CaseExtension.Status.APPROVED.label),
+            (CaseExtension.Status.REFUSED, CaseExtension.Status.REFUSED.label),
+        ],
+    )
+    date_from = forms.DateField(
+        label=_("审批日期起"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("审批日期止"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].error_messages["invalid_choice"] = _("审批结果“%(value)s”无效。")
+        for name in ("date_from", "date_to"):
+            self.fields[name].error_messages["invalid"] = _("请输入有效日期（YYYY-MM-DD）。")
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("起始日期不能晚于截止日期。"), code="date_range")
+        return data

@@ -18,9 +18,10 @@ from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from bizreg.accounts.selectors import users_visible_to
+from bizreg.core.dates import day_start
 from bizreg.core.masking import mask_id_number, mask_person_name, mask_phone
 from bizreg.core.money import format_wan
 from bizreg.core.scoping import scope_to_user
@@ -733,13 +734,60 @@ def extensions_pending(*, user) -> QuerySet[CaseExtension]:
     )
 
 
-def extensions_decided(*, user, limit: int = 50) -> list[CaseExtension]:
-    return list(
-        extensions_visible_to(user)
-        .exclude(status=CaseExtension.Status.REQUESTED)
-        .select_related("case", "requested_by", "decided_by")
-        .order_by("-decided_at")[:limit]
-    )
+def extensions_decided(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[CaseExtension]:
+    """Decided requests matching the cleaned history filter (result, decision dates, case number or
+    enterprise name), the latest decision first."""
+    filters = filters or {}
+    qs = extensions_visible_to(user).exclude(status=CaseExtension.Status.REQUESTED)
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("date_from"):
+        qs = qs.filter(decided_at__gte=day_start(filters["date_from"]))
+    if filters.get("date_to"):
+        qs = qs.filter(decided_at__lt=day_start(filters["date_to"] + dt.timedelta(days=1)))
+    q = (filters.get("q") or "").strip()
+    if q:
+        qs = qs.filter(Q(case__number=q.upper()) | Q(case__enterprise_name__icontains=q))
+    return qs.select_related("case", "requested_by", "decided_by").order_by("-decided_at", "-id")
+
+
+def extensions_decided_page(*, user, filters: Mapping[str, Any], page: Any) -> Page:
+    return Paginator(extensions_decided(user=user, filters=filters), PAGE_SIZE).get_page(page)
+
+
+EXTENSION_EXPORT_HEADERS = (
+    gettext_noop("业务编号"),
+    gettext_noop("业务类型"),
+    gettext_noop("企业名称"),
+    gettext_noop("受理时间"),
+    gettext_noop("延长理由"),
+    gettext_noop("申请人（经办）"),
+    gettext_noop("申请时间"),
+    gettext_noop("审批结果"),
+    gettext_noop("审批人"),
+    gettext_noop("审批时间"),
+    gettext_noop("法定办结日"),
+    gettext_noop("核准/不予登记时间"),
+)
+
+
+def extension_export_rows(extensions: QuerySet[CaseExtension]) -> Iterator[tuple]:
+    for extension in extensions.iterator(chunk_size=2000):
+        case = extension.case
+        yield (
+            case.number,
+            case.get_case_type_display(),
+            case.enterprise_name,
+            case.accepted_at,
+            extension.reason,
+            str(extension.requested_by),
+            extension.created_at,
+            extension.get_status_display(),
+            str(extension.decided_by or ""),
+            extension.decided_at,
+            case.due_on,
+            case.decided_at,
+        )
 
 
 def extension_for(*, user, pk: Any) -> CaseExtension:

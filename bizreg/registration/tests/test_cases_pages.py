@@ -400,6 +400,48 @@ def test_extension_request_and_approval_through_the_pages(client_for, clerk, man
     assert again.status_code == 409
 
 
+def test_extension_history_filters_pages_and_exports(client_for, clerk, manager, intake, step, freeze):
+    from bizreg.registration.services import cases as case_services
+
+    freeze(at(dt.date(2025, 3, 3), 10))
+    decided = {}
+    for n, approve in enumerate((True, False, True)):
+        case = step(step(intake(enterprise_name=f"广州南沙延期{n}号有限公司"), "pass_pre_review"), "accept")
+        freeze(at(dt.date(2025, 3, 4 + n), 11))
+        extension = case_services.case_extension_request(case=case, actor=clerk, reason=f"需核实事项{n}")
+        case_services.case_extension_decide(
+            extension=extension, actor=manager, approve=approve, reason="" if approve else "可在期限内办结"
+        )
+        decided[n] = case
+    client = client_for(manager)
+
+    def listed(query: str = "") -> list[str]:
+        response = client.get(f"/registration/extensions/{query}")
+        assert response.status_code == 200
+        return [e.case.number for e in response.context["decided"]]
+
+    assert listed() == [decided[2].number, decided[1].number, decided[0].number]  # latest decision first
+    assert listed("?status=refused") == [decided[1].number]
+    assert listed("?date_from=2025-03-05&date_to=2025-03-05") == [decided[1].number]
+    assert listed("?q=延期2号") == [decided[2].number]
+    assert listed(f"?q={decided[0].number}") == [decided[0].number]
+    page = body(client.get("/registration/extensions/"))
+    assert f'href="/registration/cases/{decided[1].pk}/"' in page and "未批准" in page
+    bad = client.get("/registration/extensions/?status=maybe&date_from=2025-13-01")
+    assert bad.status_code == 200 and len(bad.context["decided"]) == 3
+    assert "审批结果“maybe”无效" in body(bad) and "请输入有效日期" in body(bad)
+    response = client.get("/registration/extensions/export/?status=approved")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("业务编号", "业务类型", "企业名称")
+    assert sorted((r[0], r[4], r[7]) for r in rows[1:]) == sorted(
+        [(decided[0].number, "需核实事项0", "已批准"), (decided[2].number, "需核实事项2", "已批准")]
+    )
+    refused = client.get("/registration/extensions/export/?date_from=bad", follow=True)
+    assert "筛选条件无效" in body(refused)
+
+
 def test_home_shows_the_due_figures_and_pending_extensions(
     client_for, clerk, manager, role_users, intake, step, freeze
 ):

@@ -64,6 +64,7 @@ PAGES = [
         data={"reason": "需核实"},
     ),
     Entry("extension queue", "get", "/registration/extensions/", MANAGER, 200),
+    Entry("extension history export", "get", "/registration/extensions/export/", MANAGER, 200),
     Entry(
         "extension decide",
         "post",

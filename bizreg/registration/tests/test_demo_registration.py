@@ -155,6 +155,34 @@ def test_dates_follow_the_statutory_clock(authority):
         assert case.paused_working_days == total
 
 
+def test_extensions_are_decided_by_the_head_and_the_case_follows_the_decision(authority):
+    from bizreg.registration.models import CaseExtension, NoticeKind
+
+    extensions = CaseExtension.objects.filter(case__authority=authority).select_related("case")
+    assert extensions.exists()
+    for extension in extensions:
+        case = extension.case
+        logs = {
+            log.action: log
+            for log in CaseTransitionLog.objects.filter(case=case, action__in=EXTRA_LOGS).select_related(
+                "actor"
+            )
+        }
+        assert logs["request_extension"].reason == extension.reason in demo.EXTENSION_REASONS
+        notices = case.notices.filter(kind=NoticeKind.EXTENSION).count()
+        if extension.status == CaseExtension.Status.APPROVED:
+            assert case.extended and notices == 1 and "refuse_extension" not in logs, case.number
+            decision = logs["approve_extension"]
+        else:
+            assert extension.status == CaseExtension.Status.REFUSED, case.number
+            assert not case.extended and notices == 0 and "approve_extension" not in logs, case.number
+            decision = logs["refuse_extension"]
+            assert decision.reason in demo.EXTENSION_REFUSALS
+        assert decision.actor == extension.decided_by and decision.occurred_at == extension.decided_at
+        assert decision.actor.role_codes == ["manager"]
+        assert case.decided_at > extension.decided_at, case.number
+
+
 def test_case_numbers_and_their_counters(authority):
     from bizreg.registration.models import CaseNumberCounter
 

@@ -24,6 +24,7 @@ from bizreg.registration import exports
 from bizreg.registration.forms.cases import (
     CaseIntakeForm,
     ExtensionDecisionForm,
+    ExtensionHistoryFilterForm,
     ExtensionRequestForm,
     MaterialsForm,
     ReasonForm,
@@ -322,15 +323,31 @@ def case_extension_request(request, pk: int):
 @permission_required("registration.approve_extension", raise_exception=True)
 @require_GET
 def case_extension_queue(request):
-    return render(
-        request,
-        "registration/cases_extensions.html",
-        {
-            "pending": list(selectors.extensions_pending(user=request.user)[:200]),
-            "decided": selectors.extensions_decided(user=request.user),
-            "form": ExtensionDecisionForm(),
-        },
-    )
+    return render(request, "registration/cases_extensions.html", _extension_queue_context(request))
+
+
+def _extension_queue_context(request) -> dict:
+    history = ExtensionHistoryFilterForm(request.GET or None)
+    filters = history.cleaned_data if history.is_valid() else {}
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "pending": list(selectors.extensions_pending(user=request.user)[:200]),
+        "decided": selectors.extensions_decided_page(
+            user=request.user, filters=filters, page=request.GET.get("page")
+        ),
+        "history": history,
+        "query": query.urlencode(),
+        "form": ExtensionDecisionForm(),
+    }
+
+
+@login_required
+@permission_required("registration.approve_extension", raise_exception=True)
+@require_GET
+def case_extension_export(request):
+    back = f"{reverse('registration:case_extension_queue')}?{request.GET.urlencode()}"
+    return respond_with_export(request, exports.EXTENSIONS, back_url=back)
 
 
 @login_required
@@ -356,15 +373,5 @@ def case_extension_decide(request, pk: int):
                 request, _("已审批业务 %(number)s 的延长申请。") % {"number": extension.case.number}
             )
             return redirect("registration:case_extension_queue")
-    return render(
-        request,
-        "registration/cases_extensions.html",
-        {
-            "pending": list(selectors.extensions_pending(user=request.user)[:200]),
-            "decided": selectors.extensions_decided(user=request.user),
-            "form": ExtensionDecisionForm(),
-            "failed": extension,
-            "failed_form": form,
-        },
-        status=400,
-    )
+    context = _extension_queue_context(request) | {"failed": extension, "failed_form": form}
+    return render(request, "registration/cases_extensions.html", context, status=400)
