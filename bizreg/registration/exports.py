@@ -181,7 +181,7 @@ def extension_export_spec(user, query: QueryDict) -> ExportSpec:
         rows=case_selectors.extension_export_rows(extensions),
         filename=_stamped(_("延长办理期限审批")),
         counted=extensions,
-        widths=(24, 14, 36, 18, 40, 10, 18, 10, 10, 18, 12, 18),
+        widths=(24, 14, 36, 18, 40, 10, 18, 10, 10, 18, 36, 12, 18),
         max_rows=export_max_rows(),
     )
 

@@ -13,7 +13,7 @@ import django_filters
 from django import forms
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import BooleanField, Count, F, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
@@ -748,7 +748,19 @@ def extensions_decided(*, user, filters: Mapping[str, Any] | None = None) -> Que
     q = (filters.get("q") or "").strip()
     if q:
         qs = qs.filter(Q(case__number=q.upper()) | Q(case__enterprise_name__icontains=q))
-    return qs.select_related("case", "requested_by", "decided_by").order_by("-decided_at", "-id")
+    # The head's comment is kept with the decision's transition (a refusal must give one).
+    comment = (
+        CaseTransitionLog.objects.filter(
+            case=OuterRef("case"), action__in=("approve_extension", "refuse_extension")
+        )
+        .order_by("-occurred_at", "-id")
+        .values("reason")[:1]
+    )
+    return (
+        qs.select_related("case", "requested_by", "decided_by")
+        .annotate(decision_comment=Subquery(comment))
+        .order_by("-decided_at", "-id")
+    )
 
 
 def extensions_decided_page(*, user, filters: Mapping[str, Any], page: Any) -> Page:
@@ -766,6 +778,7 @@ EXTENSION_EXPORT_HEADERS = (
     gettext_noop("审批结果"),
     gettext_noop("审批人"),
     gettext_noop("审批时间"),
+    gettext_noop("审批意见"),
     gettext_noop("法定办结日"),
     gettext_noop("核准/不予登记时间"),
 )
@@ -785,6 +798,7 @@ def extension_export_rows(extensions: QuerySet[CaseExtension]) -> Iterator[tuple
             extension.get_status_display(),
             str(extension.decided_by or ""),
             extension.decided_at,
+            extension.decision_comment or "",
             case.due_on,
             case.decided_at,
         )

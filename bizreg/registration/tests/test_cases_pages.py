@@ -427,6 +427,7 @@ def test_extension_history_filters_pages_and_exports(client_for, clerk, manager,
     assert listed(f"?q={decided[0].number}") == [decided[0].number]
     page = body(client.get("/registration/extensions/"))
     assert f'href="/registration/cases/{decided[1].pk}/"' in page and "未批准" in page
+    assert "可在期限内办结" in page  # the head's reason for the refusal
     bad = client.get("/registration/extensions/?status=maybe&date_from=2025-13-01")
     assert bad.status_code == 200 and len(bad.context["decided"]) == 3
     assert "审批结果“maybe”无效" in body(bad) and "请输入有效日期" in body(bad)
@@ -438,6 +439,9 @@ def test_extension_history_filters_pages_and_exports(client_for, clerk, manager,
     assert sorted((r[0], r[4], r[7]) for r in rows[1:]) == sorted(
         [(decided[0].number, "需核实事项0", "已批准"), (decided[2].number, "需核实事项2", "已批准")]
     )
+    refusals = client.get("/registration/extensions/export/?status=refused")
+    sheet = load_workbook(io.BytesIO(b"".join(refusals.streaming_content)), read_only=True).worksheets[0]
+    assert [r[10] for r in list(sheet.iter_rows(values_only=True))[1:]] == ["可在期限内办结"]
     refused = client.get("/registration/extensions/export/?date_from=bad", follow=True)
     assert "筛选条件无效" in body(refused)
 
