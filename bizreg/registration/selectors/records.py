@@ -347,6 +347,9 @@ class CaseProgress:
     decided_on: dt.date | None
     licensed_on: dt.date | None
     steps: list[tuple[str, dt.date | None]] = field(default_factory=list)
+    # While accepted and not yet decided: the statutory last day, and whether it was extended.
+    due_on: dt.date | None = None
+    extended: bool = False
 
 
 def _local_date(value: dt.datetime | None) -> dt.date | None:
@@ -367,7 +370,15 @@ def case_progress(*, number: str, phone_suffix: str) -> CaseProgress | None:
     row = (
         RegistrationCase.objects.filter(number=number)
         .values(
-            "number", "state", "applicant_phone", "received_at", "accepted_at", "decided_at", "licensed_at"
+            "number",
+            "state",
+            "applicant_phone",
+            "received_at",
+            "accepted_at",
+            "decided_at",
+            "licensed_at",
+            "due_on",
+            "extended",
         )
         .first()
     )
@@ -392,4 +403,6 @@ def case_progress(*, number: str, phone_suffix: str) -> CaseProgress | None:
             (_("核准/决定"), decided),
             (_("发照"), licensed),
         ],
+        due_on=row["due_on"] if row["state"] == CaseState.ACCEPTED else None,
+        extended=bool(row["extended"]) and row["state"] == CaseState.ACCEPTED,
     )

@@ -71,6 +71,23 @@ def test_steps_not_reached_show_no_date(client, authority):
     assert html.count("—") == 3
 
 
+def test_an_accepted_case_shows_its_statutory_last_day(client, authority, case):
+    make_case(
+        authority,
+        number="4401152023060100002",
+        state=CaseState.ACCEPTED,
+        applicant_phone="13800004321",
+        accepted_at=at(dt.date(2023, 6, 1), 10),
+        due_on=dt.date(2023, 6, 12),
+        extended=True,
+    )
+    html = client.get(URL, {"number": "4401152023060100002", "phone_suffix": "4321"}).content.decode()
+    assert 'data-testid="progress-due">2023-06-12' in html and "已依法延长" in html
+    # Once decided the clock no longer matters to the applicant.
+    done = client.get(URL, {"number": case.number, "phone_suffix": "5678"}).content.decode()
+    assert "法定办结期限" not in done
+
+
 def test_wrong_suffix_looks_exactly_like_an_unknown_number(client, case):
     wrong_suffix = client.get(URL, {"number": case.number, "phone_suffix": "0000"})
     unknown = client.get(URL, {"number": "4401152099010100001", "phone_suffix": "5678"})
