@@ -12,10 +12,12 @@ from django.utils.translation import gettext_noop
 
 from bizreg.core.exports import ExportRefused, ExportSpec, register_export
 from bizreg.registration.forms.cases import ExtensionHistoryFilterForm
+from bizreg.registration.forms.documents import NoticeFilterForm
 from bizreg.registration.forms.licences import SheetFilterForm
 from bizreg.registration.forms.mail import MailFilterForm
 from bizreg.registration.forms.records import FollowUpFilterForm, ServiceRecordFilterForm
 from bizreg.registration.selectors import cases as case_selectors
+from bizreg.registration.selectors import documents as notice_selectors
 from bizreg.registration.selectors import licences as licence_selectors
 from bizreg.registration.selectors import mail as mail_selectors
 from bizreg.registration.selectors import records as record_selectors
@@ -26,6 +28,7 @@ SERVICE_RECORDS = "registration.service_records"
 MAIL_PACKAGES = "registration.mail_packages"
 FOLLOW_UPS = "registration.follow_ups"
 EXTENSIONS = "registration.extensions"
+NOTICES = "registration.notices"
 
 EXPORT_COLUMNS = (
     "业务编号",
@@ -186,6 +189,22 @@ def extension_export_spec(user, query: QueryDict) -> ExportSpec:
     )
 
 
+def notice_export_spec(user, query: QueryDict) -> ExportSpec:
+    form = NoticeFilterForm(query or None)
+    if query and not form.is_valid():
+        raise ExportRefused(_("筛选条件无效，请修改后再导出。"))
+    notices = notice_selectors.notice_search(user=user, filters=form.cleaned_data if query else {})
+    return ExportSpec(
+        title=_("文书登记簿"),
+        headers=[_(h) for h in notice_selectors.NOTICE_EXPORT_HEADERS],
+        rows=notice_selectors.notice_export_rows(notices),
+        filename=_stamped(_("文书登记簿")),
+        counted=notices,
+        widths=(30, 24, 24, 14, 36, 18, 10),
+        max_rows=export_max_rows(),
+    )
+
+
 def mail_export_spec(user, query: QueryDict) -> ExportSpec:
     form = MailFilterForm(query or None)
     packages = mail_selectors.package_search(user=user, filters=form.cleaned_data if form.is_valid() else {})
@@ -234,4 +253,10 @@ register_export(
     label=gettext_noop("延长办理期限审批"),
     permissions=("registration.approve_extension",),
     build=extension_export_spec,
+)
+register_export(
+    NOTICES,
+    label=gettext_noop("文书登记簿"),
+    permissions=("registration.view_notice",),
+    build=notice_export_spec,
 )

@@ -63,6 +63,7 @@ from bizreg.registration.views import mail as mail_views  # noqa: E402
 
 urlpatterns += [
     path("notices/", documents_views.notice_list, name="notice_list"),
+    path("notices/export/", documents_views.notice_export, name="notice_export"),
     path("notices/<int:pk>/pdf/", documents_views.notice_download, name="notice_download"),
     path("cases/<int:case_pk>/documents/", documents_views.case_documents_panel, name="case_documents"),
     path("cases/<int:case_pk>/print-licence/", licences_views.case_print, name="case_print_licence"),

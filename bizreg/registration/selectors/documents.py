@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +11,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from bizreg.core.dates import on_local_days
 from bizreg.core.scoping import scope_to_user
@@ -58,6 +59,30 @@ def notice_search(*, user, filters: Mapping[str, Any]) -> QuerySet[Notice]:
 
 def notice_page(*, user, filters: Mapping[str, Any], page: Any = None) -> Page:
     return Paginator(notice_search(user=user, filters=filters), PAGE_SIZE).get_page(page)
+
+
+NOTICE_EXPORT_HEADERS = (
+    gettext_noop("文书编号"),
+    gettext_noop("文书类型"),
+    gettext_noop("业务编号"),
+    gettext_noop("业务类型"),
+    gettext_noop("企业名称"),
+    gettext_noop("签发时间"),
+    gettext_noop("签发人"),
+)
+
+
+def notice_export_rows(notices: QuerySet[Notice]) -> Iterator[tuple]:
+    for notice in notices.iterator(chunk_size=2000):
+        yield (
+            notice.number,
+            notice.get_kind_display(),
+            notice.case.number,
+            notice.case.get_case_type_display(),
+            notice.case.enterprise_name,
+            notice.issued_at,
+            str(notice.issued_by),
+        )
 
 
 # --- public verification ---------------------------------------------------------------------------------

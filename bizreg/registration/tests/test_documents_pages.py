@@ -39,6 +39,7 @@ def notice(case, clerk):
     ("url", "allowed"),
     [
         ("/registration/notices/", NOTICE_READERS),
+        ("/registration/notices/export/", NOTICE_READERS),
         ("/registration/notices/{notice}/pdf/", NOTICE_READERS),
         ("/registration/cases/{case}/documents/", CASE_READERS),
         ("/api/registration-notices/", NOTICE_READERS),
@@ -90,6 +91,25 @@ def test_list_filters_and_search(client_for, clerk, authority, notice):
         client.get("/registration/notices/", {"date_from": "2023-03-02", "date_to": "2023-03-02"}).status_code
         == 200
     )
+
+
+def test_the_notice_register_exports_what_the_list_shows(client_for, clerk, authority, notice):
+    import io
+
+    from openpyxl import load_workbook
+
+    documents.notice_issue(
+        case=make_case(authority, enterprise_name="广州南沙港湾物流有限公司"), kind="acceptance", actor=clerk
+    )
+    client = client_for(clerk)
+    response = client.get("/registration/notices/export/", {"kind": "acceptance"})
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("文书编号", "文书类型", "业务编号", "业务类型", "企业名称", "签发时间", "签发人")
+    assert [(r[1], r[4], r[6]) for r in rows[1:]] == [("受理通知书", "广州南沙港湾物流有限公司", str(clerk))]
+    refused = client.get("/registration/notices/export/", {"kind": "forged"}, follow=True)
+    assert "筛选条件无效" in refused.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
+from bizreg.core.exports import respond as respond_with_export
+from bizreg.registration import exports
 from bizreg.registration.forms.documents import NoticeFilterForm
 from bizreg.registration.models import CaseState, LicenceKind
 from bizreg.registration.selectors import documents as selectors
@@ -45,6 +47,14 @@ def notice_list(request):
     return render(
         request, "registration/documents_list.html", {"form": form, "page": page, "query": query.urlencode()}
     )
+
+
+@login_required
+@permission_required("registration.view_notice", raise_exception=True)
+@require_GET
+def notice_export(request):
+    back = f"{reverse('registration:notice_list')}?{request.GET.urlencode()}"
+    return respond_with_export(request, exports.NOTICES, back_url=back)
 
 
 @login_required
