@@ -8,7 +8,18 @@ from django.utils.translation import gettext_lazy as _
 from bizreg.core.models import AccessLog
 
 
-class AccessLogFilterForm(forms.Form):
+class DateRangeMixin:
+    """A filter form's date_from/date_to: the range may be open at either end, not reversed."""
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("起始日期不能晚于截止日期。"), code="date_range")
+        return data
+
+
+class AccessLogFilterForm(DateRangeMixin, forms.Form):
     user = forms.CharField(label=_("用户"), required=False, max_length=50)
     action = forms.ChoiceField(
         label=_("操作"), required=False, choices=[("", _("全部"))] + list(AccessLog.Action.choices)
@@ -20,10 +31,3 @@ class AccessLogFilterForm(forms.Form):
     date_to = forms.DateField(
         label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            raise forms.ValidationError(_("起始日期不能晚于截止日期。"), code="date_range")
-        return data

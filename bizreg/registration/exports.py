@@ -4,7 +4,11 @@ the user at the time it runs."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.conf import settings
+from django.forms import Form
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -111,6 +115,27 @@ def mail_export_rows(packages):
         )
 
 
+def _filters(form: Form, query: QueryDict) -> Mapping[str, Any]:
+    """The list's filters as the export link carries them; an export with a bad one is refused (the list
+    page says which), not run over everything."""
+    if query and not form.is_valid():
+        raise ExportRefused(_("筛选条件无效，请修改后再导出。"))
+    return form.cleaned_data if query else {}
+
+
+def _listing(title: str, *, headers, rows, counted, widths: tuple = ()) -> ExportSpec:
+    """A list page's export: one sheet named like the page, the file named after it and the time."""
+    return ExportSpec(
+        title=title,
+        headers=headers,
+        rows=rows,
+        filename=_stamped(title),
+        counted=counted,
+        widths=widths,
+        max_rows=export_max_rows(),
+    )
+
+
 def _stamped(name: str) -> str:
     return _("%(name)s_%(time)s.xlsx") % {"name": name, "time": f"{timezone.localtime():%Y%m%d_%H%M%S}"}
 
@@ -131,90 +156,70 @@ def licence_sheet_export_spec(user, query: QueryDict) -> ExportSpec:
     form = SheetFilterForm(query or None)
     filters = form.cleaned_data if form.is_valid() else {}
     sheets = licence_selectors.sheet_search(user=user, filters=filters)
-    return ExportSpec(
-        title=_("执照纸台账"),
+    return _listing(
+        _("执照纸台账"),
         headers=[_(h) for h in LEDGER_HEADERS],
         rows=licence_selectors.sheet_export_rows(sheets),
-        filename=_stamped(_("执照纸台账")),
         counted=sheets,
-        max_rows=export_max_rows(),
     )
 
 
 def service_record_export_spec(user, query: QueryDict) -> ExportSpec:
-    form = ServiceRecordFilterForm(query or None, user=user)
-    if query and not form.is_valid():
-        raise ExportRefused(_("筛选条件无效，请修改后再导出。"))
-    queryset = record_selectors.service_record_search(user=user, filters=form.cleaned_data if query else {})
-    return ExportSpec(
-        title=_("信息录入与指引记录"),
+    filters = _filters(ServiceRecordFilterForm(query or None, user=user), query)
+    queryset = record_selectors.service_record_search(user=user, filters=filters)
+    return _listing(
+        _("信息录入与指引记录"),
         headers=record_selectors.EXPORT_HEADERS,
         rows=record_selectors.service_record_export_rows(queryset),
-        filename=_stamped(_("信息录入与指引记录")),
         counted=queryset,
         widths=(18, 22, 12, 36, 22, 20, 12, 40),
-        max_rows=export_max_rows(),
     )
 
 
 def follow_up_export_spec(user, query: QueryDict) -> ExportSpec:
-    form = FollowUpFilterForm(query, user=user)
-    if not form.is_valid():
-        raise ExportRefused(_("筛选条件无效，请修改后再导出。"))
-    tasks = record_selectors.follow_up_search(user=user, filters=form.cleaned_data)
-    return ExportSpec(
-        title=_("网办业务跟进"),
+    filters = _filters(FollowUpFilterForm(query, user=user), query)
+    tasks = record_selectors.follow_up_search(user=user, filters=filters)
+    return _listing(
+        _("网办业务跟进"),
         headers=[_(h) for h in record_selectors.FOLLOW_UP_EXPORT_HEADERS],
         rows=record_selectors.follow_up_export_rows(tasks),
-        filename=_stamped(_("网办业务跟进")),
         counted=tasks,
         widths=(24, 14, 12, 36, 12, 18, 12, 10, 10, 8, 18, 40),
-        max_rows=export_max_rows(),
     )
 
 
 def extension_export_spec(user, query: QueryDict) -> ExportSpec:
-    form = ExtensionHistoryFilterForm(query or None)
-    if query and not form.is_valid():
-        raise ExportRefused(_("筛选条件无效，请修改后再导出。"))
-    extensions = case_selectors.extensions_decided(user=user, filters=form.cleaned_data if query else {})
-    return ExportSpec(
-        title=_("延长办理期限审批"),
+    filters = _filters(ExtensionHistoryFilterForm(query or None), query)
+    extensions = case_selectors.extensions_decided(user=user, filters=filters)
+    return _listing(
+        _("延长办理期限审批"),
         headers=[_(h) for h in case_selectors.EXTENSION_EXPORT_HEADERS],
         rows=case_selectors.extension_export_rows(extensions),
-        filename=_stamped(_("延长办理期限审批")),
         counted=extensions,
         widths=(24, 14, 36, 18, 40, 10, 18, 10, 10, 18, 36, 12, 18),
-        max_rows=export_max_rows(),
     )
 
 
 def notice_export_spec(user, query: QueryDict) -> ExportSpec:
-    form = NoticeFilterForm(query or None)
-    if query and not form.is_valid():
-        raise ExportRefused(_("筛选条件无效，请修改后再导出。"))
-    notices = notice_selectors.notice_search(user=user, filters=form.cleaned_data if query else {})
-    return ExportSpec(
-        title=_("文书登记簿"),
+    filters = _filters(NoticeFilterForm(query or None), query)
+    notices = notice_selectors.notice_search(user=user, filters=filters)
+    return _listing(
+        _("文书登记簿"),
         headers=[_(h) for h in notice_selectors.NOTICE_EXPORT_HEADERS],
         rows=notice_selectors.notice_export_rows(notices),
-        filename=_stamped(_("文书登记簿")),
         counted=notices,
         widths=(30, 24, 24, 14, 36, 18, 10),
-        max_rows=export_max_rows(),
     )
 
 
 def mail_export_spec(user, query: QueryDict) -> ExportSpec:
     form = MailFilterForm(query or None)
     packages = mail_selectors.package_search(user=user, filters=form.cleaned_data if form.is_valid() else {})
-    return ExportSpec(
-        title=_("邮寄件"),
+    return _listing(
+        _("邮寄件"),
         headers=[_(h) for h in MAIL_HEADERS],
         rows=mail_export_rows(packages),
-        filename=_stamped(_("邮寄件")),
         counted=packages,
-        max_rows=export_max_rows(),
     )
 
 

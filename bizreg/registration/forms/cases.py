@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from bizreg.core.forms import DateRangeMixin
 from bizreg.core.money import wan_to_yuan
 from bizreg.enterprises.forms import BootstrapMixin
 from bizreg.enterprises.models import EntityType, IndustrySection
@@ -339,7 +340,7 @@ class ExtensionDecisionForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):
     )
 
 
-class ExtensionHistoryFilterForm(BootstrapMixin, forms.Form):
+class ExtensionHistoryFilterForm(BootstrapMixin, DateRangeMixin, forms.Form):
     q = forms.CharField(label=_("业务编号 / 企业名称"), max_length=100, required=False)
     status = forms.ChoiceField(
         label=_("审批结果"),
@@ -362,10 +363,3 @@ class ExtensionHistoryFilterForm(BootstrapMixin, forms.Form):
         self.fields["status"].error_messages["invalid_choice"] = _("审批结果“%(value)s”无效。")
         for name in ("date_from", "date_to"):
             self.fields[name].error_messages["invalid"] = _("请输入有效日期（YYYY-MM-DD）。")
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            raise forms.ValidationError(_("起始日期不能晚于截止日期。"), code="date_range")
-        return data

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bizreg.core.forms import DateRangeMixin
 from bizreg.enterprises.forms import BootstrapMixin, ServiceErrorsMixin
 from bizreg.registration.models import LicenceKind, LicenceSheet
 
@@ -52,7 +53,7 @@ class PrintForm(forms.Form):
     kind = forms.ChoiceField(choices=LicenceKind.choices)
 
 
-class SheetFilterForm(BootstrapMixin, forms.Form):
+class SheetFilterForm(BootstrapMixin, DateRangeMixin, forms.Form):
     q = forms.CharField(label=_("编号 / 业务编号 / 企业名称"), required=False, max_length=100)
     kind = forms.ChoiceField(label=_("类型"), required=False, choices=[("", _("全部"))] + LicenceKind.choices)
     status = forms.ChoiceField(
@@ -62,10 +63,3 @@ class SheetFilterForm(BootstrapMixin, forms.Form):
         label=_("使用日期自"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            raise forms.ValidationError(_("起始日期不能晚于截止日期。"), code="date_range")
-        return data

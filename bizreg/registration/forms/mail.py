@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from bizreg.core.forms import DateRangeMixin
 from bizreg.enterprises.forms import BootstrapMixin, ServiceErrorsMixin
 from bizreg.registration.models import Courier, MailPackage
 from bizreg.registration.services.mail import HANDOVER_PURPOSES, validate_tracking_number
@@ -86,7 +87,7 @@ class OutboundForm(TrackingNumberMixin, BootstrapMixin, ServiceErrorsMixin, form
     note = forms.CharField(label=_("备注"), required=False, max_length=300)
 
 
-class MailFilterForm(BootstrapMixin, forms.Form):
+class MailFilterForm(BootstrapMixin, DateRangeMixin, forms.Form):
     q = forms.CharField(label=_("快递单号 / 企业名称 / 业务编号"), required=False, max_length=100)
     direction = forms.ChoiceField(
         label=_("方向"), required=False, choices=[("", _("全部"))] + MailPackage.Direction.choices
@@ -103,10 +104,3 @@ class MailFilterForm(BootstrapMixin, forms.Form):
         label=_("登记日期自"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            raise forms.ValidationError(_("起始日期不能晚于截止日期。"), code="date_range")
-        return data

@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bizreg.core.forms import DateRangeMixin
 from bizreg.enterprises.forms import BootstrapMixin, ServiceErrorsMixin
 from bizreg.registration.models import ContactMethod, FollowUpTask, ServiceRecord
 from bizreg.registration.selectors import records as selectors
@@ -88,7 +89,7 @@ class ServiceRecordForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):
         }
 
 
-class ServiceRecordFilterForm(BootstrapMixin, forms.Form):
+class ServiceRecordFilterForm(BootstrapMixin, DateRangeMixin, forms.Form):
     q = forms.CharField(label=_("搜索"), max_length=100, required=False)
     kind = forms.ChoiceField(
         label=_("类型"), required=False, choices=[("", _("全部类型"))] + list(ServiceRecord.Kind.choices)
@@ -109,13 +110,6 @@ class ServiceRecordFilterForm(BootstrapMixin, forms.Form):
         self.fields["staff"].error_messages["invalid_choice"] = _("所选工作人员不存在或不属于本登记机关。")
         for name in ("date_from", "date_to"):
             self.fields[name].error_messages["invalid"] = _("请输入有效日期（YYYY-MM-DD）。")
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            raise forms.ValidationError(_("起始日期不能晚于截止日期。"), code="date_range")
-        return data
 
 
 class DailyCountsForm(BootstrapMixin, forms.Form):

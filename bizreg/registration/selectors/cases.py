@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from bizreg.accounts.selectors import users_visible_to
-from bizreg.core.dates import day_start
+from bizreg.core.dates import on_local_days
 from bizreg.core.masking import mask_id_number, mask_person_name, mask_phone
 from bizreg.core.money import format_wan
 from bizreg.core.scoping import scope_to_user
@@ -741,10 +741,7 @@ def extensions_decided(*, user, filters: Mapping[str, Any] | None = None) -> Que
     qs = extensions_visible_to(user).exclude(status=CaseExtension.Status.REQUESTED)
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
-    if filters.get("date_from"):
-        qs = qs.filter(decided_at__gte=day_start(filters["date_from"]))
-    if filters.get("date_to"):
-        qs = qs.filter(decided_at__lt=day_start(filters["date_to"] + dt.timedelta(days=1)))
+    qs = qs.filter(on_local_days("decided_at", filters.get("date_from"), filters.get("date_to")))
     q = (filters.get("q") or "").strip()
     if q:
         qs = qs.filter(Q(case__number=q.upper()) | Q(case__enterprise_name__icontains=q))
