@@ -1618,6 +1618,12 @@ class RegistrationYear:
                 )
                 inbound_index = len(packages) - 1
                 if c.licensed_at is not None:
+                    # Handed to the printers before the licence is printed; an old licence mailed in for
+                    # exchange may arrive after that, and is handed over when it does.
+                    handed = c.licensed_at - dt.timedelta(minutes=rng.randrange(10, 60))
+                    arrived = packages[inbound_index]["recorded_at"]
+                    if handed <= arrived:
+                        handed = arrived + dt.timedelta(minutes=rng.randrange(10, 60))
                     handovers.append(
                         (
                             inbound_index,
@@ -1625,7 +1631,7 @@ class RegistrationYear:
                                 "from_user_id": c.clerk,
                                 "to_user_id": rng.choice(self.printers),
                                 "purpose": "业务审核通过，移交打照",
-                                "occurred_at": c.licensed_at - dt.timedelta(minutes=rng.randrange(10, 60)),
+                                "occurred_at": handed,
                             },
                         )
                     )
@@ -1660,7 +1666,9 @@ class RegistrationYear:
                             "from_user_id": rng.choice(self.printers),
                             "to_user_id": c.clerk,
                             "purpose": "营业执照交寄",
-                            "occurred_at": sent - dt.timedelta(minutes=rng.randrange(10, 90)),
+                            # between printing and posting (sent is at least an hour after printing)
+                            "occurred_at": sent
+                            - dt.timedelta(minutes=rng.randrange(10, min(90, _minutes(c.licensed_at, sent)))),
                         },
                     )
                 )
@@ -1840,6 +1848,10 @@ class RegistrationYear:
         self._write_service_records(cases)
         log(f"写入信息录入与指引记录：累计 {self.loader.rows:,} 行")
         return self.loader.rows
+
+
+def _minutes(start: dt.datetime, end: dt.datetime) -> int:
+    return int((end - start).total_seconds() // 60)
 
 
 @register_seeder(

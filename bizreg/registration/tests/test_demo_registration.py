@@ -250,6 +250,20 @@ def test_mail_and_follow_ups(authority):
         authority=authority, channel=Channel.MAIL, received_at__year=YEAR
     )
     assert MailPackage.objects.filter(case__in=mail_cases, direction="inbound").count() == mail_cases.count()
+    # Hand-overs happen in the order a mail room works: a package received, then handed on; a licence
+    # printed, then handed over for posting, then posted.
+    from bizreg.registration.models import MailHandover
+
+    handovers = MailHandover.objects.filter(package__authority=authority).select_related("package__case")
+    assert handovers.filter(package__direction="inbound").exists()
+    assert handovers.filter(package__direction="outbound").exists()
+    for handover in handovers:
+        package = handover.package
+        if package.direction == MailPackage.Direction.INBOUND:
+            assert handover.occurred_at > package.recorded_at, package.tracking_number
+        else:
+            posted = package.recorded_at
+            assert package.case.licensed_at < handover.occurred_at < posted, package.tracking_number
     tasks = FollowUpTask.objects.filter(authority=authority).select_related("case")
     assert tasks.exists()
     for task in tasks:
