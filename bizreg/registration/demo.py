@@ -1707,8 +1707,10 @@ class RegistrationYear:
         for c in cases:
             if not c.follow_ups:
                 continue
-            opened_at = c.follow_ups[0][1]
-            trigger, last_at = c.follow_ups[-1]
+            # The task stays open through a second return (the service then keeps it as it is), so it
+            # carries the first event; it is done after a contact that follows the last one.
+            trigger, opened_at = c.follow_ups[0]
+            last_at = c.follow_ups[-1][1]
             task = {
                 "created_at": opened_at,
                 "updated_at": last_at,
@@ -1716,20 +1718,23 @@ class RegistrationYear:
                 "case_id": c.pk,
                 "status": FollowUpTask.Status.OPEN,
                 "assignee_id": c.clerk,
-                "due_on": self.cal.add(self._local(last_at).date(), 2),
+                "due_on": self.cal.add(self._local(opened_at).date(), 2),
                 "trigger_state": trigger,
-                "opened_at": last_at,
+                "opened_at": opened_at,
                 "opened_by_id": c.clerk,
                 "closed_at": None,
                 "closed_by_id": None,
                 "outcome": "",
             }
             mine = []
-            for state, at in c.follow_ups:
+            for n, (state, at) in enumerate(c.follow_ups):
+                # The contacts after a return end when the applicant resubmits (or the case is returned
+                # or withdrawn again, which reopens the task).
+                until = c.follow_ups[n + 1][1] if n + 1 < len(c.follow_ups) else self.settled
                 moment = at
                 for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
                     moment = self._office_after(moment, 20, 60 * 24 * 1.5)
-                    if moment > self.settled:
+                    if moment > until:
                         break
                     mine.append(
                         {
@@ -1788,9 +1793,19 @@ class RegistrationYear:
             guidance = rng.random() < 0.45
             r = rng.random()
             case_id = enterprise_id = None
+            linked = None
             if r < 0.35 and cases_by_day.get(day):
                 c = rng.choice(cases_by_day[day])
-                case_id, enterprise_id, name = c.pk, c.enterprise_id, c.enterprise_name
+                # Guidance helps an applicant file the case, so it comes first; the entry of what was
+                # received comes after it (the next office hours for a case filed online at night).
+                if guidance:
+                    moment = min(at, c.received_at - dt.timedelta(minutes=rng.randrange(5, 60)))
+                else:
+                    moment = self._office_after(max(at, c.received_at), 5, 60)
+                if moment <= self.cutoff:
+                    linked, at = c, moment
+            if linked is not None:
+                case_id, enterprise_id, name = linked.pk, linked.enterprise_id, linked.enterprise_name
             elif r < 0.8 and (entry := self._active_enterprise(day)) is not None:
                 enterprise_id, name = entry.pk, entry.name_on(day)
             else:

@@ -273,6 +273,23 @@ def test_mail_and_follow_ups(authority):
             assert task.contacts.exists() and task.outcome
 
 
+def test_records_and_follow_ups_come_in_the_order_of_the_work(authority):
+    from django.db.models import F
+
+    from bizreg.registration.models import ContactLog
+
+    linked = ServiceRecord.objects.filter(authority=authority, case__isnull=False)
+    entries, guidance = linked.filter(kind="info_entry"), linked.filter(kind="online_guidance")
+    assert entries.exists() and guidance.exists()
+    # What was received is entered after it came in; guidance that helped file a case comes before it.
+    assert not entries.filter(occurred_at__lt=F("case__received_at")).exists()
+    assert not guidance.filter(occurred_at__gt=F("case__received_at")).exists()
+    contacts = ContactLog.objects.filter(task__authority=authority)
+    assert contacts.exists()
+    assert not contacts.filter(occurred_at__lt=F("task__opened_at")).exists()
+    assert not contacts.filter(task__status="done", occurred_at__gt=F("task__closed_at")).exists()
+
+
 def test_figures_of_the_year(authority):
     ids = [authority.pk]
     start, end = dt.date(YEAR, 1, 1), dt.date(YEAR + 1, 1, 1)
