@@ -47,6 +47,7 @@ from bizreg.registration.services.cases import (
     action_refusal,
     case_allowed_working_days,
     case_working_days,
+    enterprise_statuses_for,
     local_date,
 )
 
@@ -815,14 +816,20 @@ def extension_for(*, user, pk: Any) -> CaseExtension:
 # --- intake helpers -------------------------------------------------------------------------------------
 
 
-def enterprise_matches(*, user, q: str, limit: int = 10) -> list:
-    """Register entries for the intake form's enterprise lookup (name, pinyin initials or USCC)."""
+def enterprise_matches(*, user, q: str, case_type: str = "", limit: int = 10) -> list:
+    """Register entries for the intake form's enterprise lookup (name, pinyin initials or USCC), those the
+    chosen case type can be received for first; each says whether it can (`selectable`)."""
     from bizreg.enterprises import selectors as enterprise_selectors
 
     q = (q or "").strip()[:100]
     if len(q) < 2:
         return []
-    return list(enterprise_selectors.enterprise_search(user=user, params={"q": q})[:limit])
+    statuses = enterprise_statuses_for(case_type if case_type in CaseType.values else "")
+    found = list(enterprise_selectors.enterprise_search(user=user, params={"q": q})[: limit * 3])
+    for entry in found:
+        entry.selectable = entry.status in statuses
+    found.sort(key=lambda entry: not entry.selectable)  # stable: the search's order within each group
+    return found[:limit]
 
 
 def api_queryset(*, user) -> QuerySet[RegistrationCase]:

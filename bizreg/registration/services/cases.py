@@ -88,6 +88,17 @@ EXISTING_ENTERPRISE_TYPES = frozenset(
 # Case types that put a new entry into the register on approval.
 NEW_ENTERPRISE_TYPES = frozenset({CaseType.ESTABLISHMENT, CaseType.MIGRATION_IN})
 DEREGISTRATION_TYPES = frozenset({CaseType.DEREGISTRATION, CaseType.SIMPLE_DEREGISTRATION})
+# An enterprise whose licence was revoked (吊销) has been dissolved but not yet wound up: it still files its
+# liquidation group (清算组备案) and applies for 注销 (普通). Every other case needs one in business (存续).
+REVOKED_MAY_FILE = frozenset({CaseType.DEREGISTRATION, CaseType.FILING})
+
+
+def enterprise_statuses_for(case_type: str) -> frozenset[str]:
+    """The register statuses an enterprise may have for a case of `case_type` to be received."""
+    if case_type in REVOKED_MAY_FILE:
+        return frozenset({EnterpriseStatus.ACTIVE, EnterpriseStatus.REVOKED})
+    return frozenset({EnterpriseStatus.ACTIVE})
+
 
 # The register fields a change case may ask for (keys of requested_changes, as in enterprises.services).
 CHANGE_FIELDS = (
@@ -564,7 +575,7 @@ def case_intake(*, authority: Authority, actor, data: Mapping) -> RegistrationCa
         if enterprise is not None:
             if enterprise.authority_id != authority.pk:
                 errors.add("enterprise", _("该商事主体不属于本登记机关。"))
-            elif enterprise.status != EnterpriseStatus.ACTIVE:
+            elif enterprise.status not in enterprise_statuses_for(case_type):
                 errors.add(
                     "enterprise",
                     _("该商事主体登记状态为“%(status)s”，不能办理%(type)s业务。")
@@ -833,7 +844,7 @@ def _register_effects(case: RegistrationCase, actor, today: dt.date) -> dict:
             return {"uscc": enterprise.uscc}
         if case.enterprise_id is None:
             raise TransitionNotAllowed(_("该业务没有关联商事主体，无法核准。"))
-        if case.enterprise.status != EnterpriseStatus.ACTIVE:
+        if case.enterprise.status not in enterprise_statuses_for(case.case_type):
             raise TransitionNotAllowed(
                 _("该商事主体登记状态已为“%(status)s”，不能核准本业务。")
                 % {"status": case.enterprise.get_status_display()}

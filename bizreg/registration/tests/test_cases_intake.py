@@ -215,6 +215,33 @@ def test_deregistered_enterprise_is_refused(intake, enterprise, clerk):
     assert "注销" in errors_of(exc)["enterprise"][0]
 
 
+@pytest.mark.parametrize(
+    ("case_type", "received"),
+    [
+        ("deregistration", True),  # a revoked enterprise still has to be wound up and deregistered
+        ("filing", True),  # 清算组备案
+        ("simple_deregistration", False),
+        ("change", False),
+        ("migration_out", False),
+    ],
+)
+def test_a_revoked_enterprise_may_only_file_and_deregister(intake, enterprise, clerk, case_type, received):
+    entry = enterprise()
+    enterprise_services.enterprise_update(enterprise=entry, actor=clerk, status=EnterpriseStatus.REVOKED)
+    extra = {
+        "filing": {"filing_items": "清算组成员、清算组负责人备案"},
+        "change": {"address": "广州市南沙区海滨路 1 号"},
+        "migration_out": {"destination_authority": "广州市天河区市场监督管理局"},
+    }.get(case_type, {})
+    if received:
+        case = intake(case_type, enterprise_uscc=entry.uscc, requested_changes=extra)
+        assert case.enterprise == entry
+    else:
+        with pytest.raises(ValidationError) as exc:
+            intake(case_type, enterprise_uscc=entry.uscc, requested_changes=extra)
+        assert "登记状态为“吊销”" in errors_of(exc)["enterprise"][0]
+
+
 def test_received_at_in_the_future_is_refused(intake, freeze):
     freeze(at(dt.date(2025, 3, 4), 9))
     with pytest.raises(ValidationError) as exc:

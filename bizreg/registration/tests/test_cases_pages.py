@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.db import connection
@@ -13,6 +14,7 @@ from openpyxl import load_workbook
 
 from bizreg.core.models import AccessLog, BackgroundJob
 from bizreg.enterprises import services as enterprise_services
+from bizreg.enterprises.models import EnterpriseStatus
 from bizreg.registration.models import CaseState, CaseTransitionLog, RegistrationCase
 from bizreg.registration.selectors import cases as case_selectors
 from bizreg.registration.services import cases as services
@@ -236,6 +238,28 @@ def test_enterprise_lookup(client_for, clerk, enterprise, other_authority):
     assert "没有找到" in body(
         client_for(clerk).get("/registration/cases/enterprise-lookup/", {"q": "不存在的"})
     )
+
+
+def test_enterprise_lookup_offers_only_what_the_case_type_can_be_received_for(client_for, clerk, enterprise):
+    closed, revoked, active = (enterprise(name=f"广州南沙状态{n}号有限公司") for n in range(3))
+    for entry, status in ((closed, EnterpriseStatus.DEREGISTERED), (revoked, EnterpriseStatus.REVOKED)):
+        enterprise_services.enterprise_update(enterprise=entry, actor=clerk, status=status)
+    client = client_for(clerk)
+
+    def offered(case_type: str) -> tuple[list[str], list[str]]:
+        query = {"q": "南沙状态", "case_type": case_type}
+        page = body(client.get("/registration/cases/enterprise-lookup/", query))
+        buttons = re.findall(r"<button[^>]*>", page)
+        can = [b for b in buttons if "data-uscc" in b]
+        cannot = [b for b in buttons if "disabled" in b]
+        return [re.search(r'data-uscc="(\w+)"', b).group(1) for b in can], cannot
+
+    can, cannot = offered("change")
+    assert can == [active.uscc] and len(cannot) == 2 and "登记状态为“注销”" in "".join(cannot)
+    can, cannot = offered("deregistration")  # a revoked enterprise still has to be deregistered
+    assert set(can) == {active.uscc, revoked.uscc} and len(cannot) == 1
+    page = body(client.get("/registration/cases/enterprise-lookup/", {"q": "南沙状态"}))
+    assert page.index(active.uscc) < page.index(closed.uscc)  # what can be taken comes first
 
 
 # --- detail and steps ------------------------------------------------------------------------------------

@@ -112,6 +112,19 @@ def test_deregistration_sets_the_status(intake, approve, enterprise, freeze, cas
     assert Notice.objects.filter(case=case, kind=NoticeKind.APPROVAL_DEREGISTRATION).count() == 1
 
 
+def test_a_revoked_enterprise_is_deregistered_on_approval(intake, approve, enterprise, freeze, clerk):
+    from bizreg.enterprises import services as enterprise_services
+
+    freeze(at(dt.date(2025, 6, 3), 10))
+    entry = enterprise()
+    enterprise_services.enterprise_update(
+        enterprise=entry, actor=clerk, status=EnterpriseStatus.REVOKED, status_changed_on=dt.date(2025, 5, 6)
+    )
+    approve(intake("deregistration", enterprise_uscc=entry.uscc))
+    entry.refresh_from_db()
+    assert (entry.status, entry.status_changed_on) == (EnterpriseStatus.DEREGISTERED, dt.date(2025, 6, 3))
+
+
 def test_migration_out_sets_moved_out_and_issues_the_letter(intake, approve, enterprise):
     entry = enterprise()
     case = approve(

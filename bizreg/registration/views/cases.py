@@ -137,7 +137,7 @@ def case_intake(request):
 def case_enterprise_lookup(request):
     """Matches for the intake form's enterprise search (an HTMX fragment)."""
     q = request.GET.get("q", "")
-    matches = selectors.enterprise_matches(user=request.user, q=q)
+    matches = selectors.enterprise_matches(user=request.user, q=q, case_type=request.GET.get("case_type", ""))
     return render(request, "registration/cases_enterprise_lookup.html", {"matches": matches, "q": q.strip()})
 
 
