@@ -220,14 +220,26 @@ SERVICE_NOTES = (
     "核对住所信息",
     "指导选择一网通办事项",
 )
+# What a contact achieved, by why the task was opened and how the applicant was reached.
 CONTACT_RESULTS = {
-    CaseState.RETURNED: (
-        "已电话告知补正要求，申请人表示三日内补正",
-        "已短信发送补正清单",
-        "申请人未接听，已发短信",
-    ),
-    CaseState.REJECTED: ("已电话解释不予登记理由及救济途径", "已指导申请人调整名称后重新申报"),
-    CaseState.WITHDRAWN: ("已了解撤回原因，申请人暂缓办理", "已指导申请人重新提交申请"),
+    CaseState.RETURNED: {
+        ContactMethod.PHONE: ("已电话告知补正要求，申请人表示三日内补正", "已电话逐项说明需补正的材料"),
+        ContactMethod.SMS: ("已短信发送补正清单",),
+        ContactMethod.EMAIL: ("已邮件发送一次性告知书及补正清单",),
+        ContactMethod.ON_SITE: ("申请人到窗口，已现场指导补正",),
+    },
+    CaseState.REJECTED: {
+        ContactMethod.PHONE: ("已电话解释不予登记理由及救济途径", "已电话指导申请人调整名称后重新申报"),
+        ContactMethod.SMS: ("已短信告知不予登记理由及咨询电话",),
+        ContactMethod.EMAIL: ("已邮件说明不予登记理由及重新申报要求",),
+        ContactMethod.ON_SITE: ("申请人到窗口，已现场解释不予登记理由",),
+    },
+    CaseState.WITHDRAWN: {
+        ContactMethod.PHONE: ("已电话了解撤回原因，申请人暂缓办理", "已电话指导申请人重新提交申请"),
+        ContactMethod.SMS: ("已短信提醒可重新提交申请",),
+        ContactMethod.EMAIL: ("已邮件发送网上申报操作指引",),
+        ContactMethod.ON_SITE: ("申请人到窗口，已现场指导重新申报",),
+    },
 }
 OUTCOMES = ("申请人已知悉并按要求办理", "已重新提交申请", "申请人暂不办理", "已指导完成网上申报")
 
@@ -1736,12 +1748,13 @@ class RegistrationYear:
                     moment = self._office_after(moment, 20, 60 * 24 * 1.5)
                     if moment > until:
                         break
+                    method = methods.pick(rng)
                     mine.append(
                         {
                             "staff_id": c.clerk,
                             "occurred_at": moment,
-                            "method": methods.pick(rng),
-                            "result": rng.choice(CONTACT_RESULTS[state]),
+                            "method": method,
+                            "result": rng.choice(CONTACT_RESULTS[state][method]),
                         }
                     )
             if mine and mine[-1]["occurred_at"] > last_at:

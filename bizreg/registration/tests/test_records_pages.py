@@ -423,6 +423,7 @@ def test_open_contact_close_through_the_pages(authority, clerk, client_for):
     assert response["Location"] == f"/registration/follow-ups/{task.pk}/"
     detail = client.get(response["Location"]).content.decode()
     assert "139****5678" in detail
+    assert f'href="/registration/cases/{case.pk}/" data-testid="case-link"' in detail
     assert "13912345678" not in detail
     assert client.post(f"/registration/follow-ups/{task.pk}/close/", {"outcome": "完成"}).status_code == 400
     client.post(f"/registration/follow-ups/{task.pk}/contact/", {"method": "phone", "result": "已电话指导"})
