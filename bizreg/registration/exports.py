@@ -223,45 +223,18 @@ def mail_export_spec(user, query: QueryDict) -> ExportSpec:
     )
 
 
-register_export(
-    CASES,
-    label=gettext_noop("登记业务"),
-    permissions=("registration.view_registrationcase",),
-    build=case_export_spec,
-)
-register_export(
-    LICENCE_SHEETS,
-    label=gettext_noop("执照纸台账"),
-    permissions=("registration.view_licencesheet",),
-    build=licence_sheet_export_spec,
-)
-register_export(
-    SERVICE_RECORDS,
-    label=gettext_noop("信息录入与指引记录"),
-    permissions=("registration.view_servicerecord",),
-    build=service_record_export_spec,
-)
-register_export(
-    MAIL_PACKAGES,
-    label=gettext_noop("邮寄件"),
-    permissions=("registration.view_mailpackage",),
-    build=mail_export_spec,
-)
-register_export(
-    FOLLOW_UPS,
-    label=gettext_noop("网办业务跟进"),
-    permissions=("registration.view_followuptask",),
-    build=follow_up_export_spec,
-)
-register_export(
-    EXTENSIONS,
-    label=gettext_noop("延长办理期限审批"),
-    permissions=("registration.approve_extension",),
-    build=extension_export_spec,
-)
-register_export(
-    NOTICES,
-    label=gettext_noop("文书登记簿"),
-    permissions=("registration.view_notice",),
-    build=notice_export_spec,
-)
+for _name, _label, _permission, _build in (
+    (CASES, gettext_noop("登记业务"), "registration.view_registrationcase", case_export_spec),
+    (LICENCE_SHEETS, gettext_noop("执照纸台账"), "registration.view_licencesheet", licence_sheet_export_spec),
+    (
+        SERVICE_RECORDS,
+        gettext_noop("信息录入与指引记录"),
+        "registration.view_servicerecord",
+        service_record_export_spec,
+    ),
+    (MAIL_PACKAGES, gettext_noop("邮寄件"), "registration.view_mailpackage", mail_export_spec),
+    (FOLLOW_UPS, gettext_noop("网办业务跟进"), "registration.view_followuptask", follow_up_export_spec),
+    (EXTENSIONS, gettext_noop("延长办理期限审批"), "registration.approve_extension", extension_export_spec),
+    (NOTICES, gettext_noop("文书登记簿"), "registration.view_notice", notice_export_spec),
+):
+    register_export(_name, label=_label, permissions=(_permission,), build=_build)
