@@ -247,6 +247,21 @@ def test_api_reports_bad_tracking_numbers_per_field(client_for, clerk):
     assert response.json()["tracking_number"][0].startswith("京东物流的快递单号应为")
 
 
+def test_the_case_panel_says_when_the_licence_was_already_posted(client_for, clerk, manager, authority):
+    case = licensed_case(authority, clerk, manager)
+    client = client_for(clerk)
+    panel = client.get(f"/registration/cases/{case.pk}/documents/").content.decode()
+    assert "登记寄出营业执照" in panel and "already-posted" not in panel
+    response = client.post(
+        f"/registration/cases/{case.pk}/mail-out/",
+        {"courier": "ems", "tracking_number": "EA123456789CN", "address": "广州市南沙区海滨路 1 号"},
+    )
+    assert response.status_code == 302
+    panel = client.get(f"/registration/cases/{case.pk}/documents/").content.decode()
+    assert "再次寄出营业执照" in panel and 'data-testid="already-posted"' in panel
+    assert "EA123456789CN" in panel
+
+
 def test_outbound_form_is_refused_before_printing(client_for, clerk, authority):
     case = make_case(authority)
     response = client_for(clerk).post(

@@ -107,6 +107,8 @@ def case_documents_panel(request, case_pk: int):
         "can_mail_out": case.state in (CaseState.LICENSED, CaseState.ARCHIVED)
         and bool(valid_kinds)
         and user.has_perm("registration.add_mailpackage"),
+        # A licence already posted is posted again only after a return: the button says so.
+        "posted": [p for p in packages if p.direction == p.Direction.OUTBOUND],
         "next": _panel_next(request),
     }
     return render(request, "registration/documents_case_panel.html", context)
