@@ -9,7 +9,14 @@ from bizreg.core.models import AccessLog
 
 
 class DateRangeMixin:
-    """A filter form's date_from/date_to: the range may be open at either end, not reversed."""
+    """A filter form's date_from/date_to: the range may be open at either end, not reversed, and a date
+    that does not parse says which spelling is expected."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("date_from", "date_to"):
+            if name in self.fields:
+                self.fields[name].error_messages["invalid"] = _("请输入有效日期（YYYY-MM-DD）。")
 
     def clean(self):
         data = super().clean()

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from bizreg.consultation.models import CallOutcome, CallSource, CallTopic
 from bizreg.consultation.selectors import calls as call_selectors
 from bizreg.consultation.selectors import hotline as hotline_selectors
+from bizreg.core.forms import DateRangeMixin
 from bizreg.enterprises.forms import BootstrapMixin, ServiceErrorsMixin
 
 DATETIME_SECONDS = "%Y-%m-%dT%H:%M:%S"
@@ -167,7 +168,7 @@ class CallNoteForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):
 _YES_NO = [("", _("全部")), ("1", _("是")), ("0", _("否"))]
 
 
-class CallFilterForm(BootstrapMixin, forms.Form):
+class CallFilterForm(BootstrapMixin, DateRangeMixin, forms.Form):
     q = forms.CharField(
         label=_("搜索"),
         max_length=100,
@@ -215,14 +216,5 @@ class CallFilterForm(BootstrapMixin, forms.Form):
             ("agent", _("所选坐席不存在或不属于本登记机关。")),
         ):
             self.fields[name].error_messages["invalid_choice"] = message
-        for name in ("date_from", "date_to"):
-            self.fields[name].error_messages["invalid"] = _("请输入有效日期（YYYY-MM-DD）。")
         for name in ("outcome", "topic", "resolved", "follow_up", "satisfaction", "source"):
             self.fields[name].error_messages["invalid_choice"] = _("“%(value)s”不是有效的选项。")
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            raise forms.ValidationError(_("起始日期不能晚于截止日期。"), code="date_range")
-        return data

@@ -361,5 +361,3 @@ class ExtensionHistoryFilterForm(BootstrapMixin, DateRangeMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].error_messages["invalid_choice"] = _("审批结果“%(value)s”无效。")
-        for name in ("date_from", "date_to"):
-            self.fields[name].error_messages["invalid"] = _("请输入有效日期（YYYY-MM-DD）。")

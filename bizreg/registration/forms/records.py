@@ -108,8 +108,6 @@ class ServiceRecordFilterForm(BootstrapMixin, DateRangeMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["staff"].queryset = selectors.staff_choices(user)
         self.fields["staff"].error_messages["invalid_choice"] = _("所选工作人员不存在或不属于本登记机关。")
-        for name in ("date_from", "date_to"):
-            self.fields[name].error_messages["invalid"] = _("请输入有效日期（YYYY-MM-DD）。")
 
 
 class DailyCountsForm(BootstrapMixin, forms.Form):

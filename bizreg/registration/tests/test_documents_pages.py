@@ -116,7 +116,7 @@ def test_the_notice_register_exports_what_the_list_shows(client_for, clerk, auth
     ("params", "message"),
     [
         ({"date_from": "2023-03-05", "date_to": "2023-03-01"}, "起始日期不能晚于截止日期"),
-        ({"date_from": "2023-02-30"}, "签发日期自："),
+        ({"date_from": "2023-02-30"}, "签发日期自：请输入有效日期（YYYY-MM-DD）"),
         ({"kind": "forged"}, "文书类型："),
     ],
 )
