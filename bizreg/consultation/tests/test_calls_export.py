@@ -68,3 +68,17 @@ def test_whole_numbers_are_logged_at_once_or_when_the_worker_writes_them(
     assert queued["Location"] == f"/jobs/{job.pk}/"
     assert _rows(client_for(manager).get(f"/jobs/{job.pk}/download/")) == rows
     assert AccessLog.objects.count() == 2 and AccessLog.objects.latest("pk").record_count == 2
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("date_from=2025-03-05&date_to=2025-03-01", "起始日期不能晚于截止日期"),
+        ("date_from=2025-13-01", "请输入有效日期（YYYY-MM-DD）"),
+    ],
+)
+def test_call_list_reports_a_bad_date_range(role_users, client_for, query, message):
+    response = client_for(role_users["hotline_agent"]).get(f"/consultation/calls/?{query}")
+    assert response.status_code == 200
+    assert not response.context["form"].is_valid()
+    assert message in str(response.context["form"].errors)
