@@ -13,7 +13,20 @@ import django_filters
 from django import forms
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import BooleanField, Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
@@ -746,8 +759,9 @@ def extensions_decided(*, user, filters: Mapping[str, Any] | None = None) -> Que
     q = (filters.get("q") or "").strip()
     if q:
         qs = qs.filter(Q(case__number=q.upper()) | Q(case__enterprise_name__icontains=q))
-    # The head's comment is kept with the decision's transition (a refusal must give one).
-    comment = (
+    # The head's comment is kept with the decision's transition (a refusal must give one); an approval
+    # without one is logged with the request's reason, which is no comment.
+    logged = (
         CaseTransitionLog.objects.filter(
             case=OuterRef("case"), action__in=("approve_extension", "refuse_extension")
         )
@@ -756,7 +770,14 @@ def extensions_decided(*, user, filters: Mapping[str, Any] | None = None) -> Que
     )
     return (
         qs.select_related("case", "requested_by", "decided_by")
-        .annotate(decision_comment=Subquery(comment))
+        .annotate(logged_comment=Subquery(logged))
+        .annotate(
+            decision_comment=Case(
+                When(logged_comment=F("reason"), then=Value("")),
+                default=F("logged_comment"),
+                output_field=CharField(),
+            )
+        )
         .order_by("-decided_at", "-id")
     )
 

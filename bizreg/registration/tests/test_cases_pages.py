@@ -460,6 +460,8 @@ def test_extension_history_filters_pages_and_exports(client_for, clerk, manager,
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("业务编号", "业务类型", "企业名称")
+    # Approved without a comment: the request's reason is not repeated as the head's comment.
+    assert {r[10] for r in rows[1:]} <= {None, ""}
     assert sorted((r[0], r[4], r[7]) for r in rows[1:]) == sorted(
         [(decided[0].number, "需核实事项0", "已批准"), (decided[2].number, "需核实事项2", "已批准")]
     )
