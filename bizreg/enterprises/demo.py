@@ -901,9 +901,17 @@ def add_enterprises(enterprises: Sequence[DemoEnterprise], *, authority_id: int)
     return ids
 
 
+# The statuses a demo case closes from: a revoked (吊销) enterprise is wound up by 注销 but never moves away.
+CLOSABLE_FROM = {
+    EnterpriseStatus.DEREGISTERED: frozenset({EnterpriseStatus.ACTIVE, EnterpriseStatus.REVOKED}),
+    EnterpriseStatus.MOVED_OUT: frozenset({EnterpriseStatus.ACTIVE}),
+}
+
+
 def close_enterprises(changes: Sequence[tuple[int, str, dt.date]], *, authority_id: int) -> int:
-    """Set (enterprise id, final status, day) on active enterprises of the authority — 注销 or 迁出 approved
-    by a demo case — with the '~' history row the service would leave; returns how many changed."""
+    """Set (enterprise id, final status, day) on enterprises of the authority — 注销 (of an active or a
+    revoked one) or 迁出 (of an active one) approved by a demo case — with the '~' history row the service
+    would leave; returns how many changed."""
     HistoricalEnterprise = Enterprise.history.model
     wanted = {pk: (status, day) for pk, status, day in changes}
     fields = [f.attname for f in Enterprise._meta.concrete_fields]
@@ -913,10 +921,14 @@ def close_enterprises(changes: Sequence[tuple[int, str, dt.date]], *, authority_
     pks = sorted(wanted)
     for start in range(0, len(pks), BATCH_SIZE):
         current = Enterprise.objects.filter(
-            authority_id=authority_id, status=EnterpriseStatus.ACTIVE, pk__in=pks[start : start + BATCH_SIZE]
+            authority_id=authority_id,
+            status__in=frozenset().union(*CLOSABLE_FROM.values()),
+            pk__in=pks[start : start + BATCH_SIZE],
         ).values(*fields)
         for row in current:
             status, day = wanted[row["id"]]
+            if row["status"] not in CLOSABLE_FROM[status]:
+                continue
             by_status_day.setdefault((status, day), []).append(row["id"])
             history_rows.append(
                 row

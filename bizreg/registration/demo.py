@@ -60,7 +60,7 @@ from bizreg.core.demo import DemoContext, register_seeder
 from bizreg.core.demo_loader import RawLoader
 from bizreg.core.identifiers import build_uscc, random_org_body
 from bizreg.core.workdays import CalendarDataMissing, WorkingCalendar
-from bizreg.enterprises.models import EntityType
+from bizreg.enterprises.models import EnterpriseStatus, EntityType
 from bizreg.registration.models import (
     CaseDeficiency,
     CaseExtension,
@@ -189,6 +189,13 @@ REJECTION_REASONS = (
 )
 WITHDRAWAL_REASONS = ("申请人申请撤回", "申请人重新规划后撤回申请", "超过补正期限未补正，申请人撤回")
 FILING_ITEMS = ("章程修正案备案", "董事、监事、经理备案", "联络员备案", "受益所有人信息备案", "清算组备案")
+LIQUIDATION_FILING = "清算组备案"
+# An enterprise whose licence was revoked (吊销) still winds itself up: it files its liquidation group and
+# applies for 注销（普通） (services.cases REVOKED_MAY_FILE). Shares of those two kinds of case that are such
+# an enterprise's; a revocation less than a month old has not yet led to either.
+REVOKED_DEREGISTRATION_SHARE = 0.12
+REVOKED_FILING_SHARE = 0.03
+REVOKED_SETTLING_DAYS = 30
 CHANGE_KINDS = (
     ("address", 34),
     ("legal_rep_name", 15),
@@ -589,6 +596,11 @@ class RegistrationYear:
         self.register = [e for e in self.register if e.uscc not in ring_usccs]
         self.register.sort(key=lambda e: (e.established_on, e.pk))
         self.established_dates = [e.established_on for e in self.register]
+        self.revoked = sorted(
+            (e for e in self.register if e.status == EnterpriseStatus.REVOKED),
+            key=lambda e: e.status_changed_on,
+        )
+        self.revoked_dates = [e.status_changed_on for e in self.revoked]
         self.taken_usccs = {e.uscc for e in self.register + self.ring_entries}
         self.taken_names = {e.name for e in self.register + self.ring_entries}
         # The register's own events of the two years, by (event, day), for the cases decided that day.
@@ -650,6 +662,18 @@ class RegistrationYear:
                 and (e.changed_on is None or e.changed_on < day)
                 and (not moving or e.entity_type in MOVABLE_ENTITY_TYPES)
             ):
+                return e
+        return None
+
+    def _revoked_enterprise(self, day: dt.date) -> _RegisterEntry | None:
+        """A register entry whose licence was revoked at least REVOKED_SETTLING_DAYS before `day` and that is
+        still 吊销 (not yet wound up by an earlier case), unchanged by a case since."""
+        limit = bisect.bisect_right(self.revoked_dates, day - dt.timedelta(days=REVOKED_SETTLING_DAYS))
+        for _attempt in range(16):
+            if limit == 0:
+                return None
+            e = self.revoked[self.rng.randrange(limit)]
+            if e.status == EnterpriseStatus.REVOKED and (e.changed_on is None or e.changed_on < day):
                 return e
         return None
 
@@ -936,7 +960,12 @@ class RegistrationYear:
             return pool.pop()
         if key == "establishment":
             return None
-        entry = self._closable_enterprise(self._local(c.received_at).date(), moving=key == "moved_out")
+        received_on = self._local(c.received_at).date()
+        entry = None
+        if c.case_type == CaseType.DEREGISTRATION and self.rng.random() < REVOKED_DEREGISTRATION_SHARE:
+            entry = self._revoked_enterprise(received_on)
+        if entry is None:
+            entry = self._closable_enterprise(received_on, moving=key == "moved_out")
         if entry is not None:
             entry.status, entry.status_changed_on = key, decided_on
             self.closings.append((entry.pk, key, decided_on))
@@ -980,6 +1009,8 @@ class RegistrationYear:
             entry: _RegisterEntry | None = None
             if c.case_type in REGISTER_EVENT:
                 entry = self._decided_entry(c)
+            elif c.case_type == CaseType.FILING and self.rng.random() < REVOKED_FILING_SHARE:
+                entry = self._revoked_enterprise(day) or self._active_enterprise(day)
             elif c.case_type not in self.new_types:
                 entry = self._active_enterprise(day)
             if c.case_type in self.new_types:
@@ -1002,6 +1033,10 @@ class RegistrationYear:
             c.requested_changes = self._change(c.change_kind, day, entry)
             if entry is not None and c.approved:
                 self._changed(c, entry)
+        elif (
+            c.case_type == CaseType.FILING and entry is not None and entry.status == EnterpriseStatus.REVOKED
+        ):
+            c.requested_changes = {"filing_items": LIQUIDATION_FILING}
         elif c.case_type == CaseType.FILING:
             c.requested_changes = {"filing_items": "、".join(rng.sample(FILING_ITEMS, rng.choice((1, 1, 2))))}
         elif c.case_type == CaseType.MIGRATION_OUT:

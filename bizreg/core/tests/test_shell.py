@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.test import Client, RequestFactory
+from django.utils import timezone
 
 from bizreg.accounts.roles import ROLES
 from bizreg.core import views
@@ -271,7 +272,10 @@ def test_home_lists_the_users_own_recent_actions(make_user, client_for):
         ("新增", "测试新设机关"),
     ]
     assert all("他人" not in a.object_label for a in actions)
-    assert "登记机关：测试新设机关（更名）" in response.content.decode()
+    html = response.content.decode()
+    assert "登记机关：测试新设机关（更名）" in html
+    # Demo entries are years old: a date without its year would read as this year's.
+    assert timezone.localtime(actions[0].when).strftime("%Y-%m-%d %H:%M") in html
 
 
 @pytest.mark.django_db
@@ -283,6 +287,7 @@ def test_home_lists_the_users_own_jobs(make_user, client_for, authority):
     )
     response = client_for(user).get("/")
     assert response.context["recent_jobs"] == [job]
+    assert timezone.localtime(job.created_at).strftime("%Y-%m-%d %H:%M") in response.content.decode()
     assert f'href="/jobs/{job.pk}/"' in response.content.decode()
     assert "连通性检查" in response.content.decode()
 

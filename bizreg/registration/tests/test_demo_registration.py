@@ -9,7 +9,7 @@ import re
 from collections import Counter, defaultdict
 
 import pytest
-from django.db.models import Count
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from bizreg.core.demo import DemoContext
@@ -434,6 +434,51 @@ def test_every_approved_case_of_the_year_is_in_the_register(authority):
         seen[case.case_type] += 1
     assert seen[CaseType.MIGRATION_IN] and seen[CaseType.MIGRATION_OUT] and seen[CaseType.DEREGISTRATION]
     assert approved.filter(received_at__year=YEAR - 1).exists()
+
+
+def test_revoked_enterprises_wind_up_by_liquidation_filing_and_deregistration(authority):
+    """An enterprise whose licence was revoked (吊销) still files its liquidation group (清算组备案) and
+    applies for 注销（普通）: the year has both, an approved 注销 takes the register from 吊销 to 注销 with
+    its history row, and no other kind of case is received for an enterprise after its revocation."""
+    from bizreg.enterprises.models import Enterprise, EnterpriseStatus
+    from bizreg.registration.services.cases import REVOKED_MAY_FILE
+
+    history = Enterprise.history.model.objects.filter(authority=authority)
+    revoked_on = dict(
+        history.filter(status=EnterpriseStatus.REVOKED)
+        .values("id")
+        .annotate(first=Min("status_changed_on"))
+        .values_list("id", "first")
+    )
+    assert revoked_on
+    after_revocation = [
+        case
+        for case in RegistrationCase.objects.filter(authority=authority, enterprise_id__in=revoked_on)
+        if timezone.localtime(case.received_at).date() > revoked_on[case.enterprise_id]
+    ]
+    kinds = Counter(case.case_type for case in after_revocation)
+    assert kinds[CaseType.DEREGISTRATION] and kinds[CaseType.FILING], kinds
+    assert set(kinds) <= REVOKED_MAY_FILE, kinds
+    for case in after_revocation:
+        if case.case_type == CaseType.FILING:
+            assert case.requested_changes == {"filing_items": demo.LIQUIDATION_FILING}, case.number
+    wound_up = [
+        case
+        for case in after_revocation
+        if case.case_type == CaseType.DEREGISTRATION and case.transitions.filter(action="approve").exists()
+    ]
+    assert wound_up
+    for case in wound_up:
+        decided_on = timezone.localtime(case.decided_at).date()
+        enterprise = Enterprise.objects.get(pk=case.enterprise_id)
+        assert (enterprise.status, enterprise.status_changed_on) == (
+            EnterpriseStatus.DEREGISTERED,
+            decided_on,
+        )
+        statuses = list(
+            history.filter(id=enterprise.pk).order_by("history_date").values_list("status", flat=True)
+        )
+        assert statuses[-2:] == [EnterpriseStatus.REVOKED, EnterpriseStatus.DEREGISTERED], case.number
 
 
 def test_every_register_establishment_of_the_year_is_the_approval_of_its_case(authority):
