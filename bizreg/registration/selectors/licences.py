@@ -21,7 +21,7 @@ from bizreg.registration.models import (
     LicenceStockSetting,
     RegistrationCase,
 )
-from bizreg.registration.services.licences import default_reorder_level
+from bizreg.registration.services.licences import default_reorder_level, with_spoilable
 
 PAGE_SIZE = 50
 
@@ -161,7 +161,7 @@ def sheet_for(*, user, pk: Any) -> LicenceSheet:
 
 
 def sheets_for_case(*, user, case: RegistrationCase) -> list[LicenceSheet]:
-    return list(sheets_visible_to(user).filter(case=case).order_by("kind", "used_at", "id"))
+    return list(with_spoilable(sheets_visible_to(user).filter(case=case)).order_by("kind", "used_at", "id"))
 
 
 def sheet_search(*, user, filters: Mapping[str, Any]) -> QuerySet[LicenceSheet]:
@@ -245,7 +245,8 @@ def sheet_export_rows(sheets: QuerySet[LicenceSheet]) -> Iterator[tuple]:
 
 
 def sheet_page(*, user, filters: Mapping[str, Any], page: Any = None) -> Page:
-    return Paginator(sheet_search(user=user, filters=filters), PAGE_SIZE).get_page(page)
+    """A page of the ledger, each sheet with `can_spoil` (whether 打印损坏 is still offered)."""
+    return Paginator(with_spoilable(sheet_search(user=user, filters=filters)), PAGE_SIZE).get_page(page)
 
 
 def case_printable_for(*, user, pk: Any) -> RegistrationCase:

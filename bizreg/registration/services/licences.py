@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +29,7 @@ from bizreg.registration.models import (
     LicenceKind,
     LicenceSheet,
     LicenceStockSetting,
+    MailPackage,
     RegistrationCase,
 )
 
@@ -322,20 +324,72 @@ def _retire(sheet: LicenceSheet, *, status: str, actor, reason: str) -> None:
     sheet.save(update_fields=["status", "reason", "retired_at", "retired_by", "replaced_by"])
 
 
+# 打印损坏 is a print found damaged before the licence leaves the office: while its case may still be
+# printed and no package of the case has been posted since. A licence handed over (the case archived) or
+# posted is withdrawn by 作废 instead; spoiling it would print the case a second valid licence.
+def _posted_since_print():
+    return MailPackage.objects.filter(
+        case=OuterRef("case"), direction=MailPackage.Direction.OUTBOUND, recorded_at__gte=OuterRef("used_at")
+    )
+
+
+def with_spoilable(sheets: QuerySet[LicenceSheet]) -> QuerySet[LicenceSheet]:
+    """`sheets` annotated `can_spoil`: the list's form of licence_spoil_refusal(sheet) is None."""
+    return sheets.annotate(
+        can_spoil=ExpressionWrapper(
+            Q(status=LicenceSheet.Status.PRINTED, case__state__in=PRINTABLE_STATES)
+            & ~Exists(_posted_since_print()),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def licence_spoil_refusal(sheet: LicenceSheet) -> str | None:
+    """Why `sheet` may not be recorded as 打印损坏, or None when it may."""
+    if sheet.status != LicenceSheet.Status.PRINTED:
+        return _("只有已打印的执照纸可以登记为打印损坏，编号 %(serial)s 当前为“%(status)s”。") % {
+            "serial": sheet.serial,
+            "status": sheet.get_status_display(),
+        }
+    case = sheet.case
+    if case.state not in PRINTABLE_STATES:
+        return _(
+            "业务 %(number)s 当前为“%(state)s”，编号 %(serial)s 的营业执照已发出，不能再登记为打印损坏；"
+            "如需收回，请作废。"
+        ) % {"number": case.number, "state": case.get_state_display(), "serial": sheet.serial}
+    posted = (
+        MailPackage.objects.filter(
+            case=case, direction=MailPackage.Direction.OUTBOUND, recorded_at__gte=sheet.used_at
+        )
+        .order_by("recorded_at", "id")
+        .first()
+    )
+    if posted is not None:
+        return _(
+            "编号 %(serial)s 的营业执照已于 %(day)s 寄出（%(courier)s %(tracking)s），不能再登记为打印损坏；"
+            "如需收回，请作废。"
+        ) % {
+            "serial": sheet.serial,
+            "day": timezone.localtime(posted.recorded_at).date().isoformat(),
+            "courier": posted.get_courier_display(),
+            "tracking": posted.tracking_number,
+        }
+    return None
+
+
 @transaction.atomic
 def licence_spoil(*, sheet: LicenceSheet, actor, reason: str, reprint: bool = True) -> LicenceSheet | None:
     """Record a print that came out damaged and, by default, print the same case again on a new sheet.
 
     Returns the new sheet, or None when `reprint` is false or no blank is left: the spoil is recorded
     either way (the damaged sheet must never count as valid), and the case can be printed again later.
+    Refused (LicenceError) once the licence has left the office (licence_spoil_refusal).
     """
     reason = _reason(reason)
     sheet = _locked(sheet)
-    if sheet.status != LicenceSheet.Status.PRINTED:
-        raise LicenceError(
-            _("只有已打印的执照纸可以登记为打印损坏，编号 %(serial)s 当前为“%(status)s”。")
-            % {"serial": sheet.serial, "status": sheet.get_status_display()}
-        )
+    refusal = licence_spoil_refusal(sheet)
+    if refusal is not None:
+        raise LicenceError(refusal)
     _retire(sheet, status=LicenceSheet.Status.SPOILED, actor=actor, reason=reason)
     if not reprint or sheet.case is None:
         return None

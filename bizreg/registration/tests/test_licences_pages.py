@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from bizreg.accounts.roles import ROLES
-from bizreg.registration.models import LicenceKind, LicenceSheet
+from bizreg.registration.models import CaseState, LicenceKind, LicenceSheet, RegistrationCase
 from bizreg.registration.services import licences
 from bizreg.registration.tests.docs_fixtures import (  # noqa: F401
     case,
@@ -267,6 +268,42 @@ def test_spoil_through_the_page_reprints(client_for, clerk, manager, authority, 
         f"/registration/licences/sheets/{sheet.pk}/spoil/", {"reason": "卡纸", "reprint": "on"}, follow=True
     )
     assert "已登记 NS00000001 打印损坏，并用 NS00000002 重新打印" in response.content.decode()
+
+
+def test_a_licence_that_left_the_office_offers_void_but_not_spoil(client_for, clerk, manager, authority):
+    """The ledger and the case's panel offer 打印损坏 only while the licence is in the office; the spoil
+    page says why before a reason is typed, and a POST (page or API) is refused with nothing changed."""
+    receive(authority, manager, count=3, start=1)
+    kept = make_case(authority, state=CaseState.APPROVED)
+    in_office = licences.licence_print(case=kept, kind=LicenceKind.ORIGINAL, actor=clerk)
+    archived = make_case(authority)
+    handed_over = licences.licence_print(case=archived, kind=LicenceKind.ORIGINAL, actor=clerk)
+    RegistrationCase.objects.filter(pk=archived.pk).update(state=CaseState.ARCHIVED)
+    client = client_for(clerk)
+
+    ledger = client.get("/registration/licences/sheets/").content.decode()
+    rows = dict(re.findall(r'<tr data-serial="(\w+)">(.*?)</tr>', ledger, flags=re.S))
+    assert 'data-testid="spoil"' in rows[in_office.serial]
+    assert 'data-testid="spoil"' not in rows[handed_over.serial] and "作废" in rows[handed_over.serial]
+    panel = client.get(f"/registration/cases/{archived.pk}/documents/").content.decode()
+    assert 'data-testid="spoil"' not in panel and "作废" in panel
+    panel = client.get(f"/registration/cases/{kept.pk}/documents/").content.decode()
+    assert 'data-testid="spoil"' in panel
+
+    url = f"/registration/licences/sheets/{handed_over.pk}/spoil/"
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert (
+        'data-testid="refusal"' in html and "营业执照已发出，不能再登记为打印损坏；如需收回，请作废" in html
+    )
+    assert 'data-testid="retire-submit"' not in html
+    refused = client.post(url, {"reason": "卡纸", "reprint": "on"})
+    assert refused.status_code == 400 and "不能再登记为打印损坏" in refused.content.decode()
+    api = client.post(f"/api/licence-sheets/{handed_over.pk}/spoil/", {"reason": "卡纸"})
+    assert api.status_code == 409 and "如需收回，请作废" in api.json()["detail"]
+    assert LicenceSheet.objects.get(pk=handed_over.pk).status == LicenceSheet.Status.PRINTED
+    assert LicenceSheet.objects.filter(status=LicenceSheet.Status.PRINTED).count() == 2
 
 
 def test_ledger_export_is_a_workbook_of_the_filtered_sheets(client_for, clerk, manager, authority, case):

@@ -9,10 +9,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from bizreg.registration.models import CaseState, LicenceBatch, LicenceKind, LicenceSheet
+from bizreg.registration.models import CaseState, LicenceBatch, LicenceKind, LicenceSheet, RegistrationCase
 from bizreg.registration.selectors import licences as selectors
-from bizreg.registration.services import licences
+from bizreg.registration.services import licences, mail
 from bizreg.registration.tests.docs_fixtures import (  # noqa: F401
     case,
     clerk,
@@ -218,6 +219,64 @@ def test_spoil_and_void_need_a_reason_and_a_valid_status(authority, manager, cle
     # A voided blank is never printed.
     licences.licence_print(case=make_case(authority), kind=ORIGINAL, actor=clerk)
     assert LicenceSheet.objects.filter(status=LicenceSheet.Status.BLANK).count() == 0
+
+
+def _spoilable(sheet: LicenceSheet) -> bool:
+    """Whether the ledger offers 打印损坏 on `sheet` (the list's annotation)."""
+    return licences.with_spoilable(LicenceSheet.objects.filter(pk=sheet.pk)).get().can_spoil
+
+
+def test_a_licence_posted_to_the_applicant_is_voided_not_spoiled(authority, manager, clerk):
+    receive(authority, manager, kind=ORIGINAL, count=5)
+    case = make_case(authority)
+    printed = licences.licence_print(case=case, kind=ORIGINAL, actor=clerk)
+    RegistrationCase.objects.filter(pk=case.pk).update(state=CaseState.LICENSED)
+    case.refresh_from_db()
+    assert licences.licence_spoil_refusal(printed) is None and _spoilable(printed)
+    package = mail.mail_send_licence(
+        case=case,
+        actor=clerk,
+        courier="sf",
+        tracking_number="SF1234567890123",
+        address="广州市南沙区海滨路 171 号",
+    )
+    posted_on = timezone.localtime(package.recorded_at).date().isoformat()
+    with pytest.raises(licences.LicenceError) as refused:
+        licences.licence_spoil(sheet=printed, actor=clerk, reason="卡纸")
+    assert str(refused.value) == (
+        f"编号 {printed.serial} 的营业执照已于 {posted_on} 寄出（顺丰速运 SF1234567890123），"
+        "不能再登记为打印损坏；如需收回，请作废。"
+    )
+    assert not _spoilable(printed)
+    # Nothing changed: the sheet is still the case's valid licence and no second one was printed.
+    assert list(LicenceSheet.objects.filter(case=case).values_list("serial", "status")) == [
+        (printed.serial, LicenceSheet.Status.PRINTED)
+    ]
+    # Returned by the courier and withdrawn: voided, printed again — the new print may still be spoiled.
+    licences.licence_void(sheet=printed, actor=clerk, reason="快递退回，收件地址有误")
+    reprinted = licences.licence_print(case=case, kind=ORIGINAL, actor=clerk)
+    assert licences.licence_spoil_refusal(reprinted) is None and _spoilable(reprinted)
+    assert licences.licence_spoil(sheet=reprinted, actor=clerk, reason="卡纸", reprint=False) is None
+
+
+def test_a_licence_of_an_archived_case_is_voided_not_spoiled(authority, manager, clerk):
+    receive(authority, manager, kind=ORIGINAL, count=5)
+    case = make_case(authority)
+    printed = licences.licence_print(case=case, kind=ORIGINAL, actor=clerk)
+    RegistrationCase.objects.filter(pk=case.pk).update(state=CaseState.ARCHIVED)
+    printed.refresh_from_db()
+    with pytest.raises(licences.LicenceError) as refused:
+        licences.licence_spoil(sheet=printed, actor=clerk, reason="卡纸")
+    assert str(refused.value) == (
+        f"业务 {case.number} 当前为“已归档”，编号 {printed.serial} 的营业执照已发出，"
+        "不能再登记为打印损坏；如需收回，请作废。"
+    )
+    assert not _spoilable(printed)
+    assert LicenceSheet.objects.filter(status=LicenceSheet.Status.PRINTED).count() == 1
+    assert (
+        licences.licence_void(sheet=printed, actor=clerk, reason="企业交回").status
+        == LicenceSheet.Status.VOIDED
+    )
 
 
 # --- stock levels --------------------------------------------------------------------------------------

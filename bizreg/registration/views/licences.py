@@ -205,6 +205,8 @@ def sheet_spoil(request, pk: int):
             "sheet": sheet,
             "title": _("登记打印损坏"),
             "submit": _("登记损坏"),
+            # Said before the clerk types a reason: the licence has already left the office.
+            "refusal": services.licence_spoil_refusal(sheet) if request.method == "GET" else None,
             "next": safe_next(request, ""),
         },
         status=status,
