@@ -87,6 +87,12 @@ from bizreg.registration.models import (
     RegistrationCase,
     ServiceRecord,
 )
+from bizreg.registration.services.mail import (
+    PURPOSE_ARCHIVE,
+    PURPOSE_POSTING,
+    PURPOSE_PRINTING,
+    validate_tracking_number,
+)
 
 CASES_AT_SCALE_1 = 65_000
 SERVICE_RECORDS_AT_SCALE_1 = 156_000
@@ -525,8 +531,8 @@ class RegistrationYear:
         if not self.clerks:
             return False
         self.manager = managers[0] if managers else self.clerks[0]
-        # Archive staff help print and log licences (seed 3.7), so printing hand-overs go to them.
-        self.printers = archivists or self.clerks
+        # The archive receives the paper of archived cases (移交档案管理).
+        self.archivists = archivists
         return True
 
     # -- register --
@@ -1587,6 +1593,33 @@ class RegistrationYear:
         return self._local(row.get("used_at") or row["retired_at"])
 
     # -- mail --
+    def _colleague(self, clerk: int) -> int:
+        """Another member of the window team than `clerk` (`clerk` when the team is one person)."""
+        others = [k for k in self.clerks if k != clerk]
+        return self.rng.choice(others) if others else clerk
+
+    def _inbound_handover(self, c: _DemoCase, package: dict) -> dict | None:
+        """The hand-over of a package that arrived for case `c`, as services.mail records one: after it was
+        recorded, by the one who recorded it, to someone else, for one of HANDOVER_PURPOSES. A mailed
+        application is recorded by the clerk who receives the case and goes to the archive with the case's
+        paper once archived; an old licence sent back for exchange, recorded by the mail room, goes to the
+        case's clerk for printing (sheets are used by the case's clerk), or to the archive when it comes
+        after the new licence was printed."""
+        recorder, arrived = package["recorded_by_id"], package["recorded_at"]
+        if c.channel == Channel.MAIL:
+            if c.archived_at is None:
+                return None
+            purpose, handed = PURPOSE_ARCHIVE, self._office_after(c.archived_at, 10, 120)
+        else:
+            handed = self._office_after(arrived, 10, 60)
+            purpose = (
+                PURPOSE_PRINTING if c.licensed_at is not None and handed < c.licensed_at else PURPOSE_ARCHIVE
+            )
+        to_user = c.clerk if purpose == PURPOSE_PRINTING else self.rng.choice(self.archivists or [c.clerk])
+        if to_user == recorder or handed > self.settled:
+            return None
+        return {"from_user_id": recorder, "to_user_id": to_user, "purpose": purpose, "occurred_at": handed}
+
     def _tracking(self, courier: str, used: set) -> str:
         rng = self.rng
         digits = "0123456789"
@@ -1614,7 +1647,6 @@ class RegistrationYear:
                 return number
 
     def _write_mail(self, cases: list[_DemoCase]) -> None:
-        from bizreg.registration.services.mail import validate_tracking_number
 
         rng = self.rng
         inbound_couriers = _Weighted(
@@ -1640,6 +1672,8 @@ class RegistrationYear:
         handovers: list[tuple[int, dict]] = []  # (index of the package, row)
         for c in cases:
             inbound_index = None
+            # The colleague on mail duty that day records what arrives and hands on what is posted.
+            mail_room = self._colleague(c.clerk)
             changes_licence = c.case_type == CaseType.CHANGE and c.licensed_at is not None
             if c.channel == Channel.MAIL or (changes_licence and c.channel in ONLINE and rng.random() < 0.06):
                 courier = inbound_couriers.pick(rng)
@@ -1660,28 +1694,13 @@ class RegistrationYear:
                         "recorded_at": c.received_at
                         if c.channel == Channel.MAIL
                         else self._office_after(c.received_at, 60 * 24, 60 * 24 * 3),
-                        "recorded_by_id": c.clerk,
+                        "recorded_by_id": c.clerk if c.channel == Channel.MAIL else mail_room,
                     }
                 )
                 inbound_index = len(packages) - 1
-                if c.licensed_at is not None:
-                    # Handed to the printers before the licence is printed; an old licence mailed in for
-                    # exchange may arrive after that, and is handed over when it does.
-                    handed = c.licensed_at - dt.timedelta(minutes=rng.randrange(10, 60))
-                    arrived = packages[inbound_index]["recorded_at"]
-                    if handed <= arrived:
-                        handed = arrived + dt.timedelta(minutes=rng.randrange(10, 60))
-                    handovers.append(
-                        (
-                            inbound_index,
-                            {
-                                "from_user_id": c.clerk,
-                                "to_user_id": rng.choice(self.printers),
-                                "purpose": "业务审核通过，移交打照",
-                                "occurred_at": handed,
-                            },
-                        )
-                    )
+                handover = self._inbound_handover(c, packages[inbound_index])
+                if handover is not None:
+                    handovers.append((inbound_index, handover))
             if c.licensed_at is not None and (
                 c.channel == Channel.MAIL or (c.channel in ONLINE and rng.random() < 0.25)
             ):
@@ -1706,19 +1725,19 @@ class RegistrationYear:
                         "reply_to_index": inbound_index,
                     }
                 )
-                handovers.append(
-                    (
-                        len(packages) - 1,
-                        {
-                            "from_user_id": rng.choice(self.printers),
-                            "to_user_id": c.clerk,
-                            "purpose": "营业执照交寄",
-                            # between printing and posting (sent is at least an hour after printing)
-                            "occurred_at": sent
-                            - dt.timedelta(minutes=rng.randrange(10, min(90, _minutes(c.licensed_at, sent)))),
-                        },
+                posted = self._office_after(sent, 10, 90)
+                if mail_room != c.clerk and posted <= self.settled:
+                    handovers.append(
+                        (
+                            len(packages) - 1,
+                            {
+                                "from_user_id": c.clerk,
+                                "to_user_id": mail_room,
+                                "purpose": PURPOSE_POSTING,
+                                "occurred_at": posted,
+                            },
+                        )
                     )
-                )
         for row in packages[:20]:
             validate_tracking_number(row["courier"], row["tracking_number"])  # the format table is the truth
         ids = self.loader.ids(MailPackage, len(packages))
@@ -1911,10 +1930,6 @@ class RegistrationYear:
         self._write_service_records(cases)
         log(f"写入信息录入与指引记录：累计 {self.loader.rows:,} 行")
         return self.loader.rows
-
-
-def _minutes(start: dt.datetime, end: dt.datetime) -> int:
-    return int((end - start).total_seconds() // 60)
 
 
 @register_seeder(

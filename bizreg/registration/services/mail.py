@@ -67,10 +67,11 @@ HANDOVER_PURPOSES = (
     gettext_noop("移交预审/受理"),
     gettext_noop("移交执照打印"),
     gettext_noop("移交档案管理"),
+    gettext_noop("移交寄出"),
     gettext_noop("退还申请人"),
     gettext_noop("其他"),
 )
-PURPOSE_PRINTING = HANDOVER_PURPOSES[1]
+PURPOSE_REVIEW, PURPOSE_PRINTING, PURPOSE_ARCHIVE, PURPOSE_POSTING = HANDOVER_PURPOSES[:4]
 PRINT_PERMISSION = "registration.print_licence"
 MAX_DOCUMENT_LINES = 50
 MAX_DOCUMENT_LINE = 100

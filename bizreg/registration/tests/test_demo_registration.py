@@ -250,20 +250,33 @@ def test_mail_and_follow_ups(authority):
         authority=authority, channel=Channel.MAIL, received_at__year=YEAR
     )
     assert MailPackage.objects.filter(case__in=mail_cases, direction="inbound").count() == mail_cases.count()
-    # Hand-overs happen in the order a mail room works: a package received, then handed on; a licence
-    # printed, then handed over for posting, then posted.
+    # Hand-overs are what services.mail.mail_handover records: a package already recorded, handed on by
+    # who recorded it to a colleague of the authority, for one of the form's purposes; the old licence
+    # sent back for exchange goes to someone who may print, before the new one is printed.
     from bizreg.registration.models import MailHandover
+    from bizreg.registration.services.mail import HANDOVER_PURPOSES, PRINT_PERMISSION, PURPOSE_PRINTING
 
-    handovers = MailHandover.objects.filter(package__authority=authority).select_related("package__case")
-    assert handovers.filter(package__direction="inbound").exists()
-    assert handovers.filter(package__direction="outbound").exists()
+    handovers = MailHandover.objects.filter(package__authority=authority).select_related(
+        "package__case", "to_user"
+    )
+    purposes = Counter(handovers.values_list("package__direction", "purpose"))
+    assert set(purposes) == {
+        ("inbound", "移交执照打印"),
+        ("inbound", "移交档案管理"),
+        ("outbound", "移交寄出"),
+    }, purposes
+    staff = set(authority.staff.values_list("pk", flat=True))
     for handover in handovers:
         package = handover.package
-        if package.direction == MailPackage.Direction.INBOUND:
-            assert handover.occurred_at > package.recorded_at, package.tracking_number
-        else:
-            posted = package.recorded_at
-            assert package.case.licensed_at < handover.occurred_at < posted, package.tracking_number
+        assert handover.purpose in HANDOVER_PURPOSES
+        assert package.recorded_at < handover.occurred_at, package.tracking_number
+        assert handover.from_user_id == package.recorded_by_id != handover.to_user_id
+        assert handover.to_user_id in staff
+        if handover.purpose == PURPOSE_PRINTING:
+            assert handover.to_user.has_perm(PRINT_PERMISSION)
+            assert handover.occurred_at < package.case.licensed_at, package.tracking_number
+        if package.direction == MailPackage.Direction.OUTBOUND:
+            assert package.case.licensed_at < package.recorded_at, package.tracking_number
     tasks = FollowUpTask.objects.filter(authority=authority).select_related("case")
     assert tasks.exists()
     for task in tasks:
