@@ -220,19 +220,25 @@ DESTINATIONS = (
 )
 ORIGINS = DESTINATIONS[:4] + ("东莞市市场监督管理局", "中山市市场监督管理局")
 ORIGIN_DIVISIONS = ("440106", "440112", "440113", "440300", "441900", "442000")
-SERVICE_NOTES = (
-    "",
-    "",
-    "",
-    "",
-    "",
-    "指导填报经营范围",
-    "协助上传股东身份证明",
-    "指导电子签名",
-    "协助补录联络员信息",
-    "核对住所信息",
-    "指导选择一网通办事项",
-)
+# What staff note on a record, by kind: most records carry none.
+SERVICE_NOTES = {
+    ServiceRecord.Kind.INFO_ENTRY: (
+        *("",) * 6,
+        "核对住所信息",
+        "补录联络员信息",
+        "补录股东出资信息",
+        "纸质申请材料录入",
+        "更正经营范围表述",
+    ),
+    ServiceRecord.Kind.ONLINE_GUIDANCE: (
+        *("",) * 4,
+        "指导填报经营范围",
+        "协助上传股东身份证明",
+        "指导电子签名",
+        "指导选择一网通办事项",
+        "指导实名认证",
+    ),
+}
 # What a contact achieved, by why the task was opened and how the applicant was reached.
 CONTACT_RESULTS = {
     CaseState.RETURNED: {
@@ -1878,19 +1884,20 @@ class RegistrationYear:
             else:
                 name = rng.choice(new_names)
             minutes = int(rng.triangular(3, 40, 10)) if guidance else int(rng.triangular(2, 20, 6))
+            kind = ServiceRecord.Kind.ONLINE_GUIDANCE if guidance else ServiceRecord.Kind.INFO_ENTRY
             rows.append(
                 {
                     "created_at": at,
                     "updated_at": at,
                     "authority_id": authority_id,
-                    "kind": ServiceRecord.Kind.ONLINE_GUIDANCE if guidance else ServiceRecord.Kind.INFO_ENTRY,
+                    "kind": kind,
                     "staff_id": rng.choice(self.clerks),
                     "enterprise_name": name,
                     "enterprise_id": enterprise_id,
                     "case_id": case_id,
                     "occurred_at": at,
                     "minutes": minutes,
-                    "note": rng.choice(SERVICE_NOTES),
+                    "note": rng.choice(SERVICE_NOTES[kind]),
                 }
             )
         rows.sort(key=lambda row: row["occurred_at"])

@@ -301,6 +301,11 @@ def test_records_and_follow_ups_come_in_the_order_of_the_work(authority):
     assert contacts.exists()
     assert not contacts.filter(occurred_at__lt=F("task__opened_at")).exists()
     assert not contacts.filter(task__status="done", occurred_at__gt=F("task__closed_at")).exists()
+    # A record's note fits its kind (no "guided the e-signature" on an entry of paper materials).
+    notes = Counter(ServiceRecord.objects.filter(authority=authority).values_list("kind", "note"))
+    assert notes[("info_entry", "")] and notes[("online_guidance", "")]
+    for kind, note in notes:
+        assert note in demo.SERVICE_NOTES[kind], (kind, note)
     # What a contact says fits how it was made (no "SMS sent" on a phone call).
     for method, result in contacts.values_list("method", "result"):
         assert any(result in by_method[method] for by_method in demo.CONTACT_RESULTS.values()), result

@@ -235,6 +235,23 @@ def test_list_filters(clerk, client_for, two_staff, sample):
     assert names(client.get("/registration/records/?q=变更")) == {"广州乙一有限公司"}
 
 
+def test_the_staff_filter_offers_who_does_this_work(clerk, client_for, two_staff, make_user, authority):
+    """Window staff (who record) and anyone with a record or a follow-up here; not the archivist,
+    the hotline agent or the administrator, nor another authority's clerk."""
+    a, b = two_staff
+    former = make_user("archivist", display_name="丙（原窗口）")
+    record(authority, former, name="广州丙一有限公司")
+    make_user("archivist", display_name="丁档案")
+    make_user("hotline_agent", display_name="戊坐席")
+    make_user(None, display_name="己管理员", is_superuser=True)
+    make_user("registration_clerk", authorities=[factories.AuthorityFactory()], display_name="庚外区")
+    page = client_for(clerk).get("/registration/records/")
+    offered = [str(user) for user in page.context["form"].fields["staff"].queryset]
+    assert {"甲", "乙", "丙（原窗口）", str(clerk)} == set(offered)
+    assert client_for(clerk).get(f"/registration/records/?staff={former.pk}").status_code == 200
+    assert names(client_for(clerk).get(f"/registration/records/?staff={former.pk}")) == {"广州丙一有限公司"}
+
+
 @pytest.mark.parametrize(
     "query", ["date_from=2023-13-01", "staff=999999", "kind=nope", "date_from=2023-06-01&date_to=2023-05-01"]
 )
