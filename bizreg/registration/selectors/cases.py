@@ -33,7 +33,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from bizreg.accounts.selectors import users_visible_to
 from bizreg.core.dates import on_local_days
 from bizreg.core.masking import mask_id_number, mask_person_name, mask_phone
 from bizreg.core.money import format_wan
@@ -55,6 +54,7 @@ from bizreg.registration.models import (
     RegistrationCase,
 )
 from bizreg.registration.selectors.mail import packages_visible_to
+from bizreg.registration.selectors.staff import staff_doing
 from bizreg.registration.services.cases import (
     REQUESTED_CHANGE_LABELS,
     action_refusal,
@@ -349,7 +349,11 @@ class CaseFilterSet(django_filters.FilterSet):
 
             receivers = User.objects.none()
         else:
-            receivers = users_visible_to(self.user).prefetch_related(None).order_by("username")
+            receivers = staff_doing(
+                self.user,
+                permission="registration.add_registrationcase",
+                did=((RegistrationCase, "received_by"),),
+            )
         self.filters["received_by"].queryset = receivers
         self.form.fields["received_by"].queryset = receivers
         for form_field in self.form.fields.values():

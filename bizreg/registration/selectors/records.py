@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from bizreg.core.dates import day_start
 from bizreg.core.identifiers import normalize_uscc
-from bizreg.core.scoping import authority_ids_for, scope_to_user
+from bizreg.core.scoping import scope_to_user
 from bizreg.registration.models import (
     CaseState,
     ContactLog,
@@ -31,6 +31,7 @@ from bizreg.registration.models import (
     RegistrationCase,
     ServiceRecord,
 )
+from bizreg.registration.selectors.staff import staff_doing
 from bizreg.registration.services.records import FOLLOW_UP_STATES, ONLINE_CHANNELS
 
 PAGE_SIZE = 50
@@ -158,25 +159,11 @@ def service_record_daily_counts(
 
 
 def staff_choices(user) -> QuerySet:
-    """Staff of the user's authorities who do this work, by name, for the staff and assignee filters: those
-    whose role records it, and anyone with a record or a follow-up there (one who changed role stays
-    findable) — not the whole authority (archivists, hotline agents, the administrator)."""
-    from bizreg.accounts.selectors import users_visible_to
-
-    ids = authority_ids_for(user)
-    may_record = Q(
-        groups__permissions__codename="add_servicerecord",
-        groups__permissions__content_type__app_label="registration",
-    )
-    has_worked = Exists(ServiceRecord.objects.filter(authority_id__in=ids, staff=OuterRef("pk"))) | Exists(
-        FollowUpTask.objects.filter(authority_id__in=ids, assignee=OuterRef("pk"))
-    )
-    return (
-        users_visible_to(user)
-        .filter(is_active=True)
-        .filter(may_record | has_worked)
-        .distinct()
-        .order_by("display_name", "username")
+    """Who records entries and guidance or follows up online cases, for the staff and assignee filters."""
+    return staff_doing(
+        user,
+        permission="registration.add_servicerecord",
+        did=((ServiceRecord, "staff"), (FollowUpTask, "assignee")),
     )
 
 

@@ -8,10 +8,12 @@ import io
 import re
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
+from bizreg.accounts.roles import ROLE_BY_CODE
 from bizreg.core.models import AccessLog, BackgroundJob
 from bizreg.enterprises import services as enterprise_services
 from bizreg.enterprises.models import EnterpriseStatus
@@ -50,6 +52,23 @@ def test_list_masks_applicants_and_filters(client_for, clerk, intake, enterprise
     assert establishment.number in by_name and change.number not in by_name
     by_applicant = body(client.get("/registration/cases/", {"q": "欧阳小明"}))
     assert change.number in by_applicant and establishment.number not in by_applicant
+
+
+def test_the_receiver_filter_offers_the_window_staff(client_for, clerk, second_clerk, intake, make_user):
+    """收件人 lists who may receive cases and anyone who did (a clerk since moved to the archive), not the
+    whole authority; choosing one lists that person's cases."""
+    moved = make_user("registration_clerk", display_name="原窗口人员")
+    theirs = intake(actor=moved)
+    moved.groups.set([])
+    moved.groups.add(Group.objects.get(name=ROLE_BY_CODE["archivist"].name))
+    make_user("archivist", display_name="档案室人员")
+    make_user("hotline_agent", display_name="咨询坐席人员")
+    mine = intake()
+    page = client_for(clerk).get("/registration/cases/")
+    offered = set(page.context["filterset"].form.fields["received_by"].queryset)
+    assert offered == {clerk, second_clerk, moved}
+    listed = body(client_for(clerk).get("/registration/cases/", {"received_by": moved.pk}))
+    assert theirs.number in listed and mine.number not in listed
 
 
 def test_list_date_range_sort_and_bad_filters(client_for, clerk, intake, freeze):
