@@ -226,12 +226,19 @@ def _spoilable(sheet: LicenceSheet) -> bool:
     return licences.with_spoilable(LicenceSheet.objects.filter(pk=sheet.pk)).get().can_spoil
 
 
-def test_a_licence_posted_to_the_applicant_is_voided_not_spoiled(authority, manager, clerk):
+def _printed_then(authority, manager, clerk, state: str) -> tuple[RegistrationCase, LicenceSheet]:
+    """A case's original printed, the case then moved on to `state`."""
     receive(authority, manager, kind=ORIGINAL, count=5)
     case = make_case(authority)
     printed = licences.licence_print(case=case, kind=ORIGINAL, actor=clerk)
-    RegistrationCase.objects.filter(pk=case.pk).update(state=CaseState.LICENSED)
+    RegistrationCase.objects.filter(pk=case.pk).update(state=state)
     case.refresh_from_db()
+    printed.refresh_from_db()
+    return case, printed
+
+
+def test_a_licence_posted_to_the_applicant_is_voided_not_spoiled(authority, manager, clerk):
+    case, printed = _printed_then(authority, manager, clerk, CaseState.LICENSED)
     assert licences.licence_spoil_refusal(printed) is None and _spoilable(printed)
     package = mail.mail_send_licence(
         case=case,
@@ -260,11 +267,7 @@ def test_a_licence_posted_to_the_applicant_is_voided_not_spoiled(authority, mana
 
 
 def test_a_licence_of_an_archived_case_is_voided_not_spoiled(authority, manager, clerk):
-    receive(authority, manager, kind=ORIGINAL, count=5)
-    case = make_case(authority)
-    printed = licences.licence_print(case=case, kind=ORIGINAL, actor=clerk)
-    RegistrationCase.objects.filter(pk=case.pk).update(state=CaseState.ARCHIVED)
-    printed.refresh_from_db()
+    case, printed = _printed_then(authority, manager, clerk, CaseState.ARCHIVED)
     with pytest.raises(licences.LicenceError) as refused:
         licences.licence_spoil(sheet=printed, actor=clerk, reason="卡纸")
     assert str(refused.value) == (
