@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from bizreg.core.forms import DateRangeMixin
 from bizreg.enterprises.forms import BootstrapMixin, ServiceErrorsMixin
 from bizreg.registration.models import Courier, MailPackage
-from bizreg.registration.services.mail import HANDOVER_PURPOSES, validate_tracking_number
+from bizreg.registration.services.mail import PURPOSES_BY_DIRECTION, validate_tracking_number
 
 
 class TrackingNumberMixin:
@@ -67,11 +67,11 @@ class HandoverForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):
     to_user = forms.ModelChoiceField(label=_("接收人"), queryset=None)
     purpose = forms.ChoiceField(label=_("交接事由"))
 
-    def __init__(self, *args, recipients, **kwargs):
+    def __init__(self, *args, recipients, direction: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_user"].queryset = recipients
         self.fields["to_user"].error_messages["invalid_choice"] = _("请选择本机关的在岗人员。")
-        self.fields["purpose"].choices = [("", "—")] + [(p, _(p)) for p in HANDOVER_PURPOSES]
+        self.fields["purpose"].choices = [("", "—")] + [(p, _(p)) for p in PURPOSES_BY_DIRECTION[direction]]
 
 
 class OutboundForm(TrackingNumberMixin, BootstrapMixin, ServiceErrorsMixin, forms.Form):

@@ -72,6 +72,12 @@ HANDOVER_PURPOSES = (
     gettext_noop("其他"),
 )
 PURPOSE_REVIEW, PURPOSE_PRINTING, PURPOSE_ARCHIVE, PURPOSE_POSTING = HANDOVER_PURPOSES[:4]
+# What each direction of package is handed over for: what arrived goes on to review, printing or the
+# archive; what is to be posted goes to whoever posts it.
+PURPOSES_BY_DIRECTION = {
+    MailPackage.Direction.INBOUND: tuple(p for p in HANDOVER_PURPOSES if p != PURPOSE_POSTING),
+    MailPackage.Direction.OUTBOUND: (PURPOSE_POSTING, *HANDOVER_PURPOSES[4:]),
+}
 PRINT_PERMISSION = "registration.print_licence"
 MAX_DOCUMENT_LINES = 50
 MAX_DOCUMENT_LINE = 100
@@ -277,6 +283,15 @@ def mail_handover(*, package: MailPackage, actor, to_user, purpose: str) -> Mail
     package = MailPackage.objects.select_for_update(of=("self",)).select_related("case").get(pk=package.pk)
     if purpose not in HANDOVER_PURPOSES:
         raise ValidationError({"purpose": [_("请选择交接事由。")]})
+    if purpose not in PURPOSES_BY_DIRECTION[package.direction]:
+        raise ValidationError(
+            {
+                "purpose": [
+                    _("“%(purpose)s”不适用于%(direction)s的邮寄件。")
+                    % {"purpose": _(purpose), "direction": package.get_direction_display()}
+                ]
+            }
+        )
     if to_user is None or not to_user.is_active:
         raise ValidationError({"to_user": [_("请选择接收人。")]})
     if to_user.pk == actor.pk:

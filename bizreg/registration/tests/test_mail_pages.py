@@ -187,6 +187,18 @@ def test_package_page_shows_documents_and_every_handover(client_for, clerk, auth
     assert "<li>申请书</li><li>章程</li>" in page
 
 
+def test_the_handover_form_offers_the_purposes_of_the_packages_direction(client_for, clerk, authority):
+    package = package_for(authority, clerk, 3, case=make_case(authority))
+    form = client_for(clerk).get(f"/registration/mail/{package.pk}/").context["handover_form"]
+    offered = [value for value, _label in form.fields["purpose"].choices if value]
+    assert "移交执照打印" in offered and "移交寄出" not in offered
+    refused = client_for(clerk).post(
+        f"/registration/mail/{package.pk}/handover/", {"to_user": clerk.pk, "purpose": "移交寄出"}
+    )
+    assert refused.status_code == 400
+    assert "移交寄出" not in [v for v, _l in refused.context["handover_form"].fields["purpose"].choices]
+
+
 def test_case_timeline_shows_its_mail_to_those_who_may_see_mail(client_for, clerk, authority, make_user):
     receiver = make_user("registration_clerk", display_name="执照打印岗")
     case = make_case(authority)

@@ -162,6 +162,37 @@ def test_handover_rules(
     assert not MailHandover.objects.exists()
 
 
+def test_a_handover_is_for_what_its_direction_of_package_is_handed_on_for(
+    authority, clerk, manager, make_user
+):
+    """What arrived goes on to review, printing or the archive, never "for posting"; a licence to be posted
+    is handed on for posting, never to review or printing."""
+    colleague = make_user("registration_clerk")
+    arrived = inbound(authority, clerk, case=make_case(authority))
+    with pytest.raises(ValidationError) as caught:
+        mail.mail_handover(package=arrived, actor=clerk, to_user=colleague, purpose="移交寄出")
+    assert caught.value.message_dict["purpose"] == ["“移交寄出”不适用于收件的邮寄件。"]
+    receive(authority, manager, kind=LicenceKind.ORIGINAL, count=1, start=1)
+    case = make_case(authority)
+    licences.licence_print(case=case, kind=LicenceKind.ORIGINAL, actor=clerk)
+    case.state = CaseState.LICENSED
+    case.save()
+    posted = mail.mail_send_licence(
+        case=case,
+        actor=clerk,
+        courier="sf",
+        tracking_number="SF1234567890123",
+        address="广州市南沙区海滨路 1 号",
+    )
+    for purpose in ("移交预审/受理", "移交执照打印", "移交档案管理"):
+        with pytest.raises(ValidationError) as caught:
+            mail.mail_handover(package=posted, actor=clerk, to_user=colleague, purpose=purpose)
+        assert caught.value.message_dict["purpose"] == [f"“{purpose}”不适用于寄出的邮寄件。"]
+    assert not MailHandover.objects.exists()
+    mail.mail_handover(package=posted, actor=clerk, to_user=colleague, purpose="移交寄出")
+    assert list(MailHandover.objects.values_list("purpose", flat=True)) == ["移交寄出"]
+
+
 # --- outbound ------------------------------------------------------------------------------------------
 
 

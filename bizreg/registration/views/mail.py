@@ -76,7 +76,7 @@ def _detail_context(request, package: MailPackage, **forms) -> dict:
     }
     if user.has_perm("registration.add_mailhandover"):
         context["handover_form"] = forms.get("handover_form") or HandoverForm(
-            recipients=selectors.handover_recipients(user=user, package=package)
+            recipients=selectors.handover_recipients(user=user, package=package), direction=package.direction
         )
     if user.has_perm("registration.change_mailpackage") and package.case_id is None:
         context["link_form"] = forms.get("link_form") or LinkCaseForm()
@@ -97,7 +97,9 @@ def mail_detail(request, pk: int):
 def mail_handover(request, pk: int):
     package = selectors.package_for(user=request.user, pk=pk)
     form = HandoverForm(
-        request.POST, recipients=selectors.handover_recipients(user=request.user, package=package)
+        request.POST,
+        recipients=selectors.handover_recipients(user=request.user, package=package),
+        direction=package.direction,
     )
     if form.is_valid():
         try:
