@@ -387,6 +387,10 @@ def licence_spoil(*, sheet: LicenceSheet, actor, reason: str, reprint: bool = Tr
     """
     reason = _reason(reason)
     sheet = _locked(sheet)
+    if sheet.case_id is not None:
+        # Lock the case too (posting the licence and archiving the case lock it first, and neither locks a
+        # printed sheet): a spoil and a posting or archiving of the same case happen one after the other.
+        sheet.case = RegistrationCase.objects.select_for_update(of=("self",)).get(pk=sheet.case_id)
     refusal = licence_spoil_refusal(sheet)
     if refusal is not None:
         raise LicenceError(refusal)

@@ -339,6 +339,13 @@ def mail_send_licence(
             errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
+    # The case's row is what a spoiled print (licences.licence_spoil) and the archive step also lock: the
+    # licence is not posted while it is being spoiled and reprinted, nor spoiled once it has been posted.
+    case = (
+        RegistrationCase.objects.select_for_update(of=("self",))
+        .select_related("authority", "enterprise")
+        .get(pk=case.pk)
+    )
     printed = sorted(
         LicenceSheet.objects.filter(case=case, status=LicenceSheet.Status.PRINTED),
         key=lambda sheet: (sheet.kind != LicenceKind.ORIGINAL, sheet.number),

@@ -86,3 +86,41 @@ def test_two_overlapping_deliveries_entered_at_once_store_one(authority, manager
     refused = [o for o in outcomes if isinstance(o, ValidationError)]
     assert len(refused) == 1 and "serial_start" in refused[0].message_dict
     assert LicenceSheet.objects.count() == 500
+
+
+def test_a_licence_is_not_posted_and_spoiled_at_the_same_moment(
+    authority, manager, clerk, make_user, monkeypatch
+):
+    """A clerk posts a case's licence while another records its print as spoiled: one goes first. Either
+    the spoil is refused (the licence has been posted), or the posting lists the reprinted sheet — never a
+    posted package naming a sheet that was spoiled."""
+    from bizreg.registration.models import CaseState, MailPackage, RegistrationCase
+    from bizreg.registration.services import mail
+
+    receive(authority, manager, kind=LicenceKind.ORIGINAL, count=3, start=1)
+    case = make_case(authority)
+    printed = licences.licence_print(case=case, kind=LicenceKind.ORIGINAL, actor=clerk)
+    RegistrationCase.objects.filter(pk=case.pk).update(state=CaseState.LICENSED)
+    case.refresh_from_db()
+    poster = make_user("registration_clerk")
+    # Each holds its locks a moment after its check, so the two really overlap.
+    refusal, save = licences.licence_spoil_refusal, mail._save_unique
+    monkeypatch.setattr(licences, "licence_spoil_refusal", lambda sheet: (refusal(sheet), time.sleep(0.3))[0])
+    monkeypatch.setattr(mail, "_save_unique", lambda package: (time.sleep(0.3), save(package))[1])
+    spoil, post = race(
+        lambda: licences.licence_spoil(sheet=printed, actor=clerk, reason="卡纸"),
+        lambda: mail.mail_send_licence(
+            case=case, actor=poster, courier="sf", tracking_number="SF1234567890123", address="广州市南沙区"
+        ),
+    )
+    assert isinstance(post, MailPackage), post
+    valid = list(LicenceSheet.objects.filter(case=case, status=LicenceSheet.Status.PRINTED))
+    assert len(valid) == 1
+    if isinstance(spoil, licences.LicenceError):
+        assert "不能再登记为打印损坏" in str(spoil)
+        assert valid == [printed]
+    else:
+        assert isinstance(spoil, LicenceSheet), spoil
+        assert valid == [spoil]
+    # What was posted is the licence that is valid now.
+    assert post.documents == f"营业执照正本（编号 {valid[0].serial}）"
