@@ -69,6 +69,15 @@ def receive(authority, actor, *, kind=LicenceKind.ORIGINAL, count=10, start=None
     )
 
 
+def post_licence(case: RegistrationCase, actor, *, address: str = "广州市南沙区海滨路 171 号"):
+    """The case's printed licence mailed to the applicant by SF Express (services.mail.mail_send_licence)."""
+    from bizreg.registration.services import mail
+
+    return mail.mail_send_licence(
+        case=case, actor=actor, courier="sf", tracking_number="SF1234567890123", address=address
+    )
+
+
 @pytest.fixture(autouse=True)
 def private_media(settings, tmp_path):
     """Stored notice PDFs go to a per-test folder, not the shared var/media."""

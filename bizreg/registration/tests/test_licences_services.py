@@ -13,12 +13,13 @@ from django.utils import timezone
 
 from bizreg.registration.models import CaseState, LicenceBatch, LicenceKind, LicenceSheet, RegistrationCase
 from bizreg.registration.selectors import licences as selectors
-from bizreg.registration.services import licences, mail
+from bizreg.registration.services import licences
 from bizreg.registration.tests.docs_fixtures import (  # noqa: F401
     case,
     clerk,
     make_case,
     manager,
+    post_licence,
     private_media,
     receive,
 )
@@ -240,13 +241,7 @@ def _printed_then(authority, manager, clerk, state: str) -> tuple[RegistrationCa
 def test_a_licence_posted_to_the_applicant_is_voided_not_spoiled(authority, manager, clerk):
     case, printed = _printed_then(authority, manager, clerk, CaseState.LICENSED)
     assert licences.licence_spoil_refusal(printed) is None and _spoilable(printed)
-    package = mail.mail_send_licence(
-        case=case,
-        actor=clerk,
-        courier="sf",
-        tracking_number="SF1234567890123",
-        address="广州市南沙区海滨路 171 号",
-    )
+    package = post_licence(case, clerk)
     posted_on = timezone.localtime(package.recorded_at).date().isoformat()
     with pytest.raises(licences.LicenceError) as refused:
         licences.licence_spoil(sheet=printed, actor=clerk, reason="卡纸")

@@ -18,6 +18,7 @@ from bizreg.registration.tests.docs_fixtures import (  # noqa: F401
     clerk,
     make_case,
     manager,
+    post_licence,
     private_media,
     receive,
 )
@@ -177,13 +178,7 @@ def test_a_handover_is_for_what_its_direction_of_package_is_handed_on_for(
     licences.licence_print(case=case, kind=LicenceKind.ORIGINAL, actor=clerk)
     case.state = CaseState.LICENSED
     case.save()
-    posted = mail.mail_send_licence(
-        case=case,
-        actor=clerk,
-        courier="sf",
-        tracking_number="SF1234567890123",
-        address="广州市南沙区海滨路 1 号",
-    )
+    posted = post_licence(case, clerk)
     for purpose in ("移交预审/受理", "移交执照打印", "移交档案管理"):
         with pytest.raises(ValidationError) as caught:
             mail.mail_handover(package=posted, actor=clerk, to_user=colleague, purpose=purpose)
@@ -205,13 +200,7 @@ def test_the_printed_licence_is_mailed_out(authority, clerk, manager):
     licences.licence_print(case=case, kind=LicenceKind.DUPLICATE, actor=clerk)
     case.state = CaseState.LICENSED
     case.save()
-    package = mail.mail_send_licence(
-        case=case,
-        actor=clerk,
-        courier="sf",
-        tracking_number="SF1234567890123",
-        address="广州市南沙区海滨路 171 号",
-    )
+    package = post_licence(case, clerk)
     assert package.direction == MailPackage.Direction.OUTBOUND
     assert package.reply_to == arrived and package.case == case
     assert package.documents == "营业执照正本（编号 NS00000001）\n营业执照副本（编号 NS00000500）"
