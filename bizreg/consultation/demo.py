@@ -728,7 +728,8 @@ class ConsultationYear:
         for pk, row in zip(ids, self.call_rows, strict=True):
             row["id"] = pk
             row["created_at"] = row["updated_at"] = row["ended_at"] or row["offered_at"]
-        self.loader.insert(Call, self.call_rows)
+        # The agent who logged a call made its record; the demo keeps no PBX import batch for the others.
+        self.loader.insert(Call, self.call_rows, history_user_of=lambda row: row["logged_by_id"])
 
     # -- tickets --
     def _new_ticket(
@@ -1149,7 +1150,9 @@ class ConsultationYear:
                 messages.append({**message, "ticket_id": t.pk})
             for log in t.logs:
                 logs.append({**log, "ticket_id": t.pk})
-        self.loader.insert(Ticket, rows)
+        # Whoever opened the ticket made it: the agent who took the call, no user for what the public sent.
+        opened_by = {t.pk: t.logs[0]["actor_id"] for t in self.tickets}
+        self.loader.insert(Ticket, rows, history_user_of=lambda row: opened_by[row["id"]])
         self.loader.insert(TicketMessage, sorted(messages, key=lambda m: m["created_at"]))
         self.loader.insert(TicketTransitionLog, sorted(logs, key=lambda row: row["occurred_at"]))
         self.loader.insert(
@@ -1347,7 +1350,7 @@ class ConsultationYear:
         return rows
 
     def _write_knowledge_base(self) -> None:
-        self.loader.insert(Article, self.article_rows)
+        self.loader.insert(Article, self.article_rows, history_user_of=lambda row: row["owner_id"])
         self.loader.insert(ArticleVersion, self.version_rows)
         self.loader.insert(
             ArticleTransitionLog, sorted(self.article_logs, key=lambda row: row["occurred_at"])

@@ -319,7 +319,7 @@ class _TrackingYear:
         for v in visits:
             per_year[v["visited_on"].year] += 1
             v["number"] = f"走{v['visited_on'].year}{per_year[v['visited_on'].year]:05d}"
-        self.loader.insert(Visit, visits)
+        self.loader.insert(Visit, visits, history_user_of=lambda row: row["officer_id"])
         for y, last in per_year.items():
             NumberCounter.objects.update_or_create(
                 authority=self.authority, kind="visit", year=y, defaults={"last": last}
@@ -451,7 +451,8 @@ class _TrackingYear:
         visit_ids = dict(Visit.objects.filter(authority=self.authority).values_list("number", "pk"))
         for row in appeals:
             row["visit_id"] = visit_ids[row.pop("_visit_number")]
-        self.loader.insert(Appeal, appeals)
+        registered_by = {row["number"]: trail[0][4] for row, trail in zip(appeals, events, strict=True)}
+        self.loader.insert(Appeal, appeals, history_user_of=lambda row: registered_by[row["number"]])
         ids = dict(Appeal.objects.filter(authority=self.authority).values_list("number", "pk"))
         self.loader.insert(
             AppealEvent,

@@ -254,6 +254,26 @@ def test_tickets_tell_a_consistent_story(authority_id):
     assert ids.annotate(n=Count("pk")).filter(n__gt=1).count() == 0
 
 
+def test_each_record_was_made_by_whoever_made_it_not_all_by_the_manager(authority_id):
+    """The "created" history rows say who made the record: the public's tickets no user, a phoned-in
+    ticket its agent, a logged call its agent, an article its owner. The manager's "我的最近操作" on the
+    home page lists the manager's own work, not the year's tickets."""
+    tickets = Ticket.objects.filter(authority_id=authority_id)
+    opened_by = dict(TicketTransitionLog.objects.filter(action="open").values_list("ticket_id", "actor_id"))
+    created = Ticket.history.filter(history_type="+", authority_id=authority_id)
+    created_by = dict(created.values_list("id", "history_user_id"))
+    assert created_by == opened_by and len(created_by) == tickets.count()
+    assert None in created_by.values() and any(created_by.values())
+    calls = dict(Call.objects.filter(authority_id=authority_id).values_list("pk", "logged_by_id"))
+    assert dict(Call.history.filter(history_type="+").values_list("id", "history_user_id")) == calls
+    owners = dict(Article.objects.filter(authority_id=authority_id).values_list("pk", "owner_id"))
+    assert dict(Article.history.filter(history_type="+").values_list("id", "history_user_id")) == owners
+    manager = Article.objects.filter(authority_id=authority_id).values_list("published_version__reviewer_id")
+    manager_id = manager.first()[0]
+    by_manager = Ticket.history.filter(history_user_id=manager_id).count()
+    assert by_manager < tickets.count() / 10
+
+
 def test_complaints_have_their_own_deadline_and_some_escalate(authority_id):
     complaints = Ticket.objects.filter(authority_id=authority_id, kind=TicketKind.COMPLAINT)
     assert complaints.count() == round(demo.COMPLAINTS_AT_SCALE_1 * SCALE)

@@ -109,6 +109,22 @@ def test_appeals_events_tell_their_state_and_closed_ones_carry_feedback_and_sati
     assert 50 <= on_time <= 100
 
 
+def test_visits_and_appeals_were_recorded_by_their_officers_not_the_manager(demo_year):
+    """The "created" history rows name who recorded each visit and appeal, so every officer's "我的最近操作"
+    shows their own work (the loader used to write the manager on all of them)."""
+    authority = _authority()
+    visits = dict(Visit.objects.filter(authority=authority).values_list("pk", "officer_id"))
+    assert visits
+    assert dict(Visit.history.filter(history_type="+").values_list("id", "history_user_id")) == visits
+    raised_by = {
+        appeal.pk: appeal.events.get(action="raise").actor_id
+        for appeal in Appeal.objects.filter(authority=authority).prefetch_related("events")
+    }
+    assert raised_by
+    assert dict(Appeal.history.filter(history_type="+").values_list("id", "history_user_id")) == raised_by
+    assert len(set(raised_by.values())) > 1
+
+
 def test_migrations_copy_the_decided_cases_with_the_visit_reasons(demo_year):
     authority = _authority()
     decided = RegistrationCase.objects.filter(
