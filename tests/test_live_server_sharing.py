@@ -109,6 +109,49 @@ def test_a_block_the_test_enters_while_a_request_is_in_one_waits_and_is_its_own_
     }
 
 
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="only SQLite's in-memory test database is shared with the live server's threads",
+)
+def test_a_row_the_test_inserts_is_committed_before_a_request_takes_its_turn(live_server):
+    """The test inserts with RETURNING (as Django's inserts do) and reads the returned value only after a
+    request has had its turn. SQLite commits the insert when its statement ends, that is when the row is
+    read: read after the turn, the request's transaction took the insert in, and the request's rollback
+    removed the test's row (a user created, then "FOREIGN KEY constraint failed" on its authorities)."""
+    from django.db import connections, transaction
+
+    from bizreg.testing.live_server import SHARED_CONNECTION_TURN
+
+    shared = connections["default"]
+
+    def request_that_rolls_back() -> None:
+        connections["default"] = shared  # as the live server's request threads see it
+        with SHARED_CONNECTION_TURN, transaction.atomic():
+            with shared.cursor() as cursor:
+                cursor.execute(
+                    'INSERT INTO "bizreg_cache" ("cache_key", "value", "expires") VALUES (%s, %s, %s)',
+                    ["sharing:request", "1", "2999-01-01 00:00:00"],
+                )
+            transaction.set_rollback(True)
+
+    with shared.cursor() as cursor:
+        cursor.execute(
+            'INSERT INTO "bizreg_cache" ("cache_key", "value", "expires") VALUES (%s, %s, %s) '
+            'RETURNING "cache_key"',
+            ["sharing:test", "1", "2999-01-01 00:00:00"],
+        )
+        request = threading.Thread(target=request_that_rolls_back)
+        request.start()
+        request.join(timeout=10)
+        returned = cursor.fetchone()
+
+    assert returned == ("sharing:test",)
+    with shared.cursor() as cursor:
+        cursor.execute('SELECT "cache_key" FROM "bizreg_cache" WHERE "cache_key" LIKE %s', ["sharing:%"])
+        assert cursor.fetchall() == [("sharing:test",)]
+    assert not shared.in_atomic_block and not shared.needs_rollback
+
+
 @pytest.fixture
 def fixtures_connection(db):
     """The connection pytest-django's fixtures use, taken before Playwright starts."""

@@ -9,11 +9,17 @@ writes, mix their transactions: one request fails, and the connection can be lef
 which fails every later test. So requests run one at a time, and the test's queries wait for a running
 request; both hold one re-entrant lock. On PostgreSQL each thread has its own connection and nothing
 changes.
+
+A query of the test ends inside its turn, rows read and all (`_RowsReadInTurn`). SQLite commits a write
+made outside a transaction only when its statement ends, and an `INSERT … RETURNING` (Django's inserts)
+ends when its returned row is read. Read after the turn, a request could begin its transaction on top of
+the test's insert, fail to commit ("SQL statements in progress") and roll back the test's row with its own.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -57,9 +63,55 @@ class TurnTakingLiveServerThread(LiveServerThread):
         return super()._create_server(connections_override)
 
 
+class _RowsReadInTurn:
+    """A sqlite3 cursor of the shared connection whose rows are read as soon as it executes (inside the
+    turn) and then handed out from memory, so no statement of the test is still running once its turn
+    ends. Everything else is the sqlite3 cursor's."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+        self._rows: deque = deque()
+
+    def execute(self, *args: Any) -> Any:
+        self._rows.clear()
+        return self._cursor.execute(*args)
+
+    def executemany(self, *args: Any) -> Any:
+        self._rows.clear()
+        return self._cursor.executemany(*args)
+
+    def read_all(self) -> None:
+        if self._cursor.description is not None:
+            self._rows.extend(self._cursor.fetchall())
+
+    def fetchone(self) -> Any:
+        return self._rows.popleft() if self._rows else None
+
+    def fetchmany(self, size: int | None = None) -> list:
+        count = min(self._cursor.arraysize if size is None else size, len(self._rows))
+        return [self._rows.popleft() for _ in range(count)]
+
+    def fetchall(self) -> list:
+        rows = list(self._rows)
+        self._rows.clear()
+        return rows
+
+    def __iter__(self) -> Iterator:
+        while self._rows:
+            yield self._rows.popleft()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+
 def _query_in_turn(execute: Callable, sql: str, params: Any, many: bool, context: dict) -> Any:
+    cursor = context["cursor"]  # Django's cursor wrapper; its `.cursor` is the sqlite3 one
+    if not isinstance(cursor.cursor, _RowsReadInTurn):
+        cursor.cursor = _RowsReadInTurn(cursor.cursor)
     with SHARED_CONNECTION_TURN:
-        return execute(sql, params, many, context)
+        execute(sql, params, many, context)
+        cursor.cursor.read_all()
+        return cursor.cursor
 
 
 @contextmanager
