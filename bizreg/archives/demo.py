@@ -10,7 +10,8 @@ January–October's items into e-archive items: those carry their text (what the
 PDF is rendered from it the first time the item is downloaded) and their digitized_at. The year's archive
 queries (departments' remote look-ups, portal look-ups, enterprises' and lawyers' full-file requests) are
 all served within their three working days — the seed reports 100 %; a hundred-odd paper loans to
-departments, three still out at year end and one of them overdue.
+departments, three still out at year end (one of them overdue), returned in January (core.demo:
+work open at the year's end is carried on until DemoContext.settled_until).
 
 Rows equal what the services write (archival codes from services.records, items' document types from
 records.doc_type_for_material, transfer/batch numbers in their services' formats); they are written raw
@@ -655,17 +656,24 @@ class ArchivesYear:
         rows = []
         picks = rng.sample(shelved, min(len(shelved), round(120 * self.ctx.scale) + 3))
         year_end = _at(dt.date(self.year, 12, 31), 17)
+        settled_until = self.ctx.settled_until
+        still_out: list[int] = []
         for n, archive in enumerate(picks):
             requested = _at(dt.date(self.year, 1, 10) + dt.timedelta(days=rng.randint(0, 330)), 10)
             lent = requested + dt.timedelta(hours=rng.randint(2, 30))
             days = rng.choice((3, 5, 7, 7, 14))
             due = lent + dt.timedelta(days=days)
-            out = n < 3  # the last three are still out at year end; one of them overdue
-            if out:
+            returned = lent + dt.timedelta(days=rng.randint(1, days))
+            if n < 3:
+                # Three are still out at year end, one of them overdue; they come back in January.
                 lent = year_end - dt.timedelta(days=(20 if n == 0 else 2))
                 due = lent + dt.timedelta(days=7)
+                returned = due + dt.timedelta(days=rng.randint(16, 22) if n == 0 else -rng.randint(0, 2))
+            out = returned > settled_until
+            if out:
+                returned = None
                 archive["status"] = ArchiveStatus.LENT
-            returned = None if out else lent + dt.timedelta(days=rng.randint(1, days))
+                still_out.append(archive["id"])
             rows.append(
                 {
                     "authority_id": self.authority.pk,
@@ -686,8 +694,7 @@ class ArchivesYear:
                 }
             )
         self.loader.insert(BorrowRequest, rows)
-        lent_ids = [a["id"] for a in picks[:3]]
-        ArchiveFile.objects.filter(pk__in=lent_ids).update(status=ArchiveStatus.LENT)
+        ArchiveFile.objects.filter(pk__in=still_out).update(status=ArchiveStatus.LENT)
 
     def _event(self, model, pk: int, action: str, to_state: str, when: dt.datetime, actor) -> None:
         self.events.append(

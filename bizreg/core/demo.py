@@ -3,6 +3,11 @@
 `manage.py seed_demo` runs the seeders in dependency order. A seeder is deterministic (it draws from the
 `random.Random` it is given) and is recorded in DemoSeedRun once it finishes, so running seed_demo again
 adds nothing.
+
+The demo year is looked at years later. Work still open at its end (a case on the statutory clock, an
+appeal at a department, a loan out) would then show as years overdue on every list, so each seeder works
+what it received in the year on to its end, until `DemoContext.settled_until` (the end of the next
+year's first quarter); only what is received stops at the year's end.
 """
 
 from __future__ import annotations
@@ -34,6 +39,15 @@ class DemoContext:
 
     def log(self, message: str) -> None:
         self.stdout.write(message)
+
+    @property
+    def settled_until(self) -> dt.datetime:
+        """Until when the year's open work is carried on: the next year's 31 March at close of office, or
+        now if that is earlier."""
+        end_of_quarter = dt.datetime.combine(
+            dt.date(self.year + 1, 3, 31), dt.time(17, 30), tzinfo=timezone.get_default_timezone()
+        )
+        return min(end_of_quarter, timezone.now())
 
 
 Seeder = Callable[[DemoContext], int]

@@ -3,8 +3,8 @@
 About 60 reports a year (专责小组 referrals, the victims' own applications on the portal or at the window,
 and a few found by the bureau itself), each taken from intake through acceptance, field check, evidence,
 the 45-day notice where the enterprise cannot be reached, the manager's decision, the decision letter,
-closing and the victim's satisfaction survey. Whatever would fall after the year's end is left undone, so
-the year ends with cases still open, as a real one does.
+closing and the victim's satisfaction survey. Reports are received within the year; the cases open at its
+end are worked on into the next (until DemoContext.settled_until), so none shows as years overdue.
 
 One of them is the ring of the enterprises demo (enterprises.demo.identity_misuse_ring): a referral about
 one victim, a victim's own application on the portal about another, the link graph showing the agent
@@ -107,17 +107,18 @@ def _person(rng: random.Random, year: int) -> tuple[str, str]:
 
 
 class _Replay:
-    """One case's steps in date order; stops (leaving the case open) at the first step past the year."""
+    """One case's steps in date order; stops (leaving the case open) at the first step past
+    DemoContext.settled_until."""
 
     def __init__(self, ctx: DemoContext, cast: _Cast, rng: random.Random):
         self.ctx = ctx
         self.cast = cast
         self.rng = rng
-        self.year_end = dt.datetime(ctx.year, 12, 31, 23, 59, tzinfo=_TZ)
+        self.settled_until = ctx.settled_until
 
     def at(self, day: dt.date):
         moment = _moment(day, self.rng)
-        if moment > self.year_end:
+        if moment > self.settled_until:
             raise _YearOver
         return simulated_now(moment)
 
@@ -126,7 +127,7 @@ class _Replay:
 
 
 class _YearOver(Exception):
-    """The next step would fall after the demo year: the case stays as it is."""
+    """The next step would fall after the demo's work is settled: the case stays as it is."""
 
 
 def _receive(
@@ -464,8 +465,11 @@ def seed_investigations_year(ctx: DemoContext) -> int:
         for _ in chosen
     )
     for day, enterprise in zip(days, chosen, strict=True):
+        received = max(day, enterprise.established_on + dt.timedelta(days=20))
+        if received.year > ctx.year:
+            continue  # reports are received within the year
         with contextlib.suppress(_YearOver):
-            _one_case(replay, max(day, enterprise.established_on + dt.timedelta(days=20)), enterprise, rng)
+            _one_case(replay, received, enterprise, rng)
     with contextlib.suppress(_YearOver):
         _ring(replay, rng)
     total = InvestigationCase.objects.filter(authority=ctx.authority).count()
@@ -473,5 +477,5 @@ def seed_investigations_year(ctx: DemoContext) -> int:
         authority=ctx.authority,
         state__in=[CaseState.RECEIVED, CaseState.INVESTIGATING, CaseState.SUSPENDED, CaseState.PUBLIC_NOTICE],
     ).count()
-    ctx.log(f"  冒用身份案件 {total} 件（年末在办 {open_count} 件），含 1 起团伙虚假登记")
+    ctx.log(f"  冒用身份案件 {total} 件（仍在办 {open_count} 件），含 1 起团伙虚假登记")
     return total

@@ -6,8 +6,8 @@ seed's scale × ctx.scale: about 65,000 registration cases (变更 and 备案 th
 returns for correction with their deficiencies and clock pauses, extensions, the notices each step issues,
 licence batches and the sheets printed (a few spoiled, a few voided), ~156,000 information-entry and
 guidance records, mail packages with their hand-overs, and the follow-up tasks of failed online
-applications with their contact logs. Cases received in the last days of the year are left open, so a
-clerk can continue them in the demo.
+applications with their contact logs. Cases are received within the year and worked to their end into the
+next one (until DemoContext.settled_until), so none shows as years overdue.
 
 Rules kept so the rows equal what the services produce: case numbers `{机关代码}{yyyymmdd}{序号:05d}` with
 the day counters (CaseNumberCounter), notice numbers per kind and year with their counters
@@ -171,7 +171,6 @@ ESTABLISHMENT_DRAWS = 200
 PREVIOUS_DECISION_DAYS = ((0, 46), (1, 22), (2, 14), (3, 14.5), (4, 2.2), (5, 1.3))
 SPOIL_RATE = 0.004
 BLANK_VOID_RATE = 0.0006
-OPEN_TAIL_WORKING_DAYS = 3  # cases received in the year's last working days are left open
 
 DEFICIENCIES = (
     "公司章程未经全体股东签署，请补签后重新提交",
@@ -482,11 +481,9 @@ class RegistrationYear:
         last_working = max(d for d in self.cal.working if d.year == ctx.year)
         # Cases, records and deliveries of the year end at its last working day at noon.
         self.cutoff = min(self._moment(last_working, 12 * 60), self.now)
-        # The year's cases are worked to their end, into the next one: the demo is looked at years later,
-        # when a case still on the clock would show as years overdue (bounded by the calendar's span).
-        self.settled = min(
-            dt.datetime.combine(dt.date(ctx.year + 1, 3, 31), dt.time(17, 30), tzinfo=self.tz), self.now
-        )
+        # The year's cases are worked to their end, into the next one (core.demo says why; the calendar
+        # spans it).
+        self.settled = ctx.settled_until
         self.loader = RawLoader()
         # Register effects of approved cases the generated register has no event for (_enter_effects).
         self.openings: list[tuple[_DemoCase, Any]] = []

@@ -7,6 +7,11 @@ Plans, the migration copy, the watch list, issues and reports go through the rea
 `core.demo.simulated_now`, so they are dated across the year). The thousands of visits and hundreds of appeals
 are written with the raw loader (a service call each would cost minutes of `make run`), with the same fields,
 numbers, events and history rows the services write.
+
+What the year received is worked on into the next, until `DemoContext.settled_until` (core.demo says
+why): the year's last plans are visited and their appeals answered in January–March, plans never reached
+are cancelled by the manager once their deadline has passed, and the measures of the year's later issues
+are done after the Q4 report (which shows them still open).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections import Counter
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from bizreg.accounts.demo import ensure_demo_users
 from bizreg.core.demo import DemoContext, register_seeder, simulated_now
@@ -29,7 +35,9 @@ from bizreg.tracking.models import (
     AppealCategory,
     AppealEvent,
     AppealState,
+    BusinessIssue,
     Department,
+    ImprovementMeasure,
     MoveOutReason,
     NumberCounter,
     PlanReason,
@@ -131,6 +139,11 @@ MOVE_OUT_REASONS = (
     (MoveOutReason.SERVICE, 3),
     (MoveOutReason.OTHER, 3),
 )
+PLAN_CANCEL_REASONS = (
+    "多次电话无法接通，登记住所无人，转由经营异常名录核查",
+    "企业负责人长期在外，约访未果，改列下一轮走访计划",
+    "同一企业已在另一走访计划中走访",
+)
 REASON_CODES = [code for code, _ in MOVE_OUT_REASONS]
 REASON_WEIGHTS = [weight for _, weight in MOVE_OUT_REASONS]
 ISSUES = (
@@ -212,8 +225,12 @@ class _TrackingYear:
         self.manager = users["manager"]
         self.loader = RawLoader(history=True, history_user=self.manager.pk, history_reason="演示数据")
         self.year_end = dt.date(self.year, 12, 31)
+        # What the year received is worked on into the next (core.demo says why): visits, appeals, measures.
+        self.settled_until = ctx.settled_until
+        self.settled_on = timezone.localtime(self.settled_until).date()
+        self.resolved_later: list[tuple[BusinessIssue, ImprovementMeasure, dt.date]] = []
         # One calendar load for the whole replay (core.workdays.add_working_days reads it per call).
-        calendar = WorkingCalendar(dt.date(self.year - 1, 12, 1), dt.date(self.year + 1, 3, 31))
+        calendar = WorkingCalendar(dt.date(self.year - 1, 12, 1), dt.date(self.year + 1, 6, 30))
         self.working_days = list(calendar.working_days())
 
     def add_working_days(self, day: dt.date, days: int) -> dt.date:
@@ -271,19 +288,23 @@ class _TrackingYear:
         visits: list[dict] = []
         done_plans: dict[int, tuple[int, str]] = {}
         assigned: dict[int, int] = {}
+        cancelled: dict[int, str] = {}
         numbers = Counter()
         for plan in plans:
             officer = rng.choice(self.officers)
             assigned[plan.pk] = officer.pk
-            # Plans due after the year's end are still open; about 1 in 12 is never reached.
-            if plan.due_on > self.year_end - dt.timedelta(days=10) or rng.random() < 0.08:
+            # About 1 in 12 is never reached: the manager cancels it once its deadline has passed.
+            if rng.random() < 0.08:
+                if self.add_working_days(plan.due_on, rng.randint(1, 5)) <= self.settled_on:
+                    cancelled[plan.pk] = rng.choice(PLAN_CANCEL_REASONS)
                 continue
             span = max(1, (plan.due_on - plan.planned_on).days)
-            # Most visits are made in time; some a few days late.
+            # Most visits are made in time; some a few days late. Plans of the year's last weeks are
+            # visited in the next year.
             offset = rng.randint(1, span) if rng.random() < 0.9 else span + rng.randint(1, 12)
-            visited_on = min(
-                self.add_working_days(plan.planned_on + dt.timedelta(days=offset), 0), self.year_end
-            )
+            visited_on = self.add_working_days(plan.planned_on + dt.timedelta(days=offset), 0)
+            if visited_on > self.settled_on:
+                continue
             moving = plan.reason == PlanReason.MOVE_OUT or rng.random() < 0.03
             numbers[visited_on.year] += 1
             submitted_at = _moment(visited_on, rng, start=15, end=18)
@@ -330,7 +351,12 @@ class _TrackingYear:
                 {
                     "id": pk,
                     "officer_id": officer_id,
-                    "state": PlanState.DONE if pk in done_plans else PlanState.ASSIGNED,
+                    "state": PlanState.DONE
+                    if pk in done_plans
+                    else PlanState.CANCELLED
+                    if pk in cancelled
+                    else PlanState.ASSIGNED,
+                    "cancel_reason": cancelled.get(pk, ""),
                 }
                 for pk, officer_id in assigned.items()
             ],
@@ -387,7 +413,7 @@ class _TrackingYear:
             trail = [("raise", "登记诉求", "", AppealState.REGISTERED, v["officer_id"], raised_at, "")]
             state = AppealState.REGISTERED
             routed_on = self.add_working_days(raised_on, rng.choice((0, 1, 1, 2)))
-            if routed_on <= self.year_end:
+            if routed_on <= self.settled_on:
                 due_on = self.add_working_days(routed_on, department.default_days)
                 routed_at = max(_moment(routed_on, rng), raised_at + dt.timedelta(minutes=30))
                 row.update(department_id=department.pk, routed_on=routed_on, due_on=due_on)
@@ -403,7 +429,7 @@ class _TrackingYear:
                     else rng.randint(1, department.default_days),
                 )
                 member = members.get(department.pk)
-                if answered_on <= self.year_end:
+                if answered_on <= self.settled_on:
                     answered_at = max(_moment(answered_on, rng), routed_at + dt.timedelta(hours=1))
                     row.update(
                         feedback=FEEDBACK,
@@ -423,7 +449,7 @@ class _TrackingYear:
                     )
                     state = AppealState.ANSWERED
                     closed_on = self.add_working_days(answered_on, rng.randint(1, 3))
-                    if closed_on <= self.year_end:
+                    if closed_on <= self.settled_on:
                         closed_at = max(_moment(closed_on, rng), answered_at + dt.timedelta(hours=1))
                         score = rng.choices((5, 4, 3, 2, 1), weights=(52, 33, 10, 4, 1))[0]
                         row.update(
@@ -524,19 +550,37 @@ class _TrackingYear:
                     owner_department=departments[department_name],
                 )
             made += 1
-            # The first half of the year's issues are resolved by December.
-            if i < 5:
-                done_on = analysed_on + dt.timedelta(days=rng.randint(30, 55))
-                with simulated_now(_moment(done_on, rng)):
-                    issue_services.measure_done(measure=measure_row, actor=owner, done_on=done_on)
-                    issue_services.issue_resolve(issue=issue, actor=owner, resolved_on=done_on)
+            # The first half of the year's issues are resolved within their two months; the measures of
+            # the others take longer, some into the next year (done once the Q4 report is out).
+            days = rng.randint(30, 55) if i < 5 else rng.randint(120, 200)
+            done_on = self.add_working_days(analysed_on + dt.timedelta(days=days), 0)
+            if done_on < self.report_day:
+                self._resolve(issue, measure_row, done_on)
+            else:
+                self.resolved_later.append((issue, measure_row, done_on))
         return made
+
+    @property
+    def report_day(self) -> dt.date:
+        """The officer generates the year's last reports on the next year's first working day."""
+        return self.first_working_day(self.year + 1, 1)
+
+    def _resolve(self, issue: BusinessIssue, measure: ImprovementMeasure, done_on: dt.date) -> None:
+        if done_on > self.settled_on:
+            return
+        owner = self.officers[0]
+        with simulated_now(_moment(done_on, self.rng)):
+            issue_services.measure_done(measure=measure, actor=owner, done_on=done_on)
+            issue_services.issue_resolve(issue=issue, actor=owner, resolved_on=done_on)
+
+    def resolve_later_issues(self) -> None:
+        for issue, measure, done_on in self.resolved_later:
+            self._resolve(issue, measure, done_on)
 
     def reports(self) -> int:
         """The year's last quarterly and monthly reports, as the officer generates them in early January
         (the other periods are a click away; each render costs about a second of `make run`)."""
-        day = self.first_working_day(self.year + 1, 1)
-        with simulated_now(_moment(day, self.rng)):
+        with simulated_now(_moment(self.report_day, self.rng)):
             for period, start in (
                 (ReportPeriod.QUARTER, dt.date(self.year, 10, 1)),
                 (ReportPeriod.MONTH, dt.date(self.year, 12, 1)),
@@ -560,6 +604,7 @@ def seed_tracking_year(ctx: DemoContext) -> int:
     watched = year.watch_list()
     issues = year.issues(departments)
     reports = year.reports()
+    year.resolve_later_issues()
     ctx.log(
         f"  走访计划 {plans} 条，走访 {visits} 次，诉求 {appeals} 件，迁移 {migrations} 条，"
         f"迁出预警 {watched} 户，营商环境问题 {issues} 个，跟踪服务报告 {reports} 份"

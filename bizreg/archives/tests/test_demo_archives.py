@@ -82,7 +82,8 @@ def test_the_months_lists_batches_and_shelves(demo_year):
     assert digitized.exists() and not digitized.filter(text="").exists()
     archives = ArchiveFile.objects.filter(authority=authority)
     assert archives.filter(status=ArchiveStatus.SHELVED).exclude(location=None).exists()
-    assert archives.filter(status=ArchiveStatus.LENT).count() == 3
+    # The loans still out at the year's end came back in January (test_demo_settled).
+    assert not archives.filter(status=ArchiveStatus.LENT).exists()
 
 
 def test_the_query_service_rate_is_the_seeds_hundred_percent(demo_year):
