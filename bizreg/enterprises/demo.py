@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 from stdnum import numdb
 
-from bizreg.core.demo import DemoContext, register_seeder
+from bizreg.core.demo import DemoContext, register_seeder, simulated_now
 from bizreg.core.demo_loader import RawLoader
 from bizreg.core.identifiers import build_resident_id, build_uscc, random_org_body
 from bizreg.core.models import Authority
@@ -1229,7 +1229,9 @@ def seed_demo_cases(ctx: DemoContext) -> int:
             confirmed_by=manager,
         )
         exception._history_user = manager
-        exception.save()
+        # Confirmed when the enterprise was entered, not on the day the demo was seeded.
+        with simulated_now(_at(established, 2)):
+            exception.save()
         created += 2
     ctx.log(f"  代码校验例外 {len(DEMO_USCC_EXCEPTIONS)} 户")
     return created

@@ -13,6 +13,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 from stdnum.cn import ric
 
 from bizreg.accounts.demo import (
@@ -274,6 +275,9 @@ def test_demo_locks_and_uscc_exceptions(seeded):
         enterprise = Enterprise.objects.get(uscc=exception.uscc)
         assert enterprise.uscc_is_exception
         assert enterprise.history.get(history_type="+").history_change_reason == "设立登记"
+        # Confirmed when the enterprise was entered, not on the day the demo was seeded.
+        assert timezone.localtime(exception.created_at).date() == enterprise.established_on
+        assert timezone.localtime(exception.history.get().history_date).date() == enterprise.established_on
 
 
 def test_demo_users_per_role_with_password_shown_once(seeded):
