@@ -6,24 +6,19 @@ from django import forms
 
 from bizreg.archives.models import BorrowKind, BorrowState, TransferEntry, TransferState
 from bizreg.archives.selectors.transfers import EntryProblem, EntrySection
+from bizreg.core.forms import DateRangeMixin
 from bizreg.enterprises.forms import BootstrapMixin, ServiceErrorsMixin
 
 _DATE = forms.DateInput(attrs={"type": "date"})
 
 
-class TransferFilterForm(BootstrapMixin, forms.Form):
+class TransferFilterForm(BootstrapMixin, DateRangeMixin, forms.Form):
     q = forms.CharField(label="清单编号/企业/业务编号", required=False, max_length=60)
     state = forms.ChoiceField(
         label="状态", required=False, choices=[("", "全部")] + list(TransferState.choices)
     )
     date_from = forms.DateField(label="编制日期起", required=False, widget=_DATE)
     date_to = forms.DateField(label="编制日期止", required=False, widget=_DATE)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            self.add_error("date_to", "截止日期不能早于起始日期。")
-        return data
 
 
 class TransferBuildForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):

@@ -118,7 +118,7 @@ def test_list_filters_and_search(client_for, authority, archivist, completed):  
     assert transfer.number not in body(c.get(url, {"q": "不存在的企业名"}))
     assert transfer.number not in body(c.get(url, {"state": "sent"}))
     bad = c.get(url, {"date_from": "2025-05-01", "date_to": "2025-04-01"})
-    assert bad.status_code == 200 and "截止日期不能早于起始日期" in body(bad)
+    assert bad.status_code == 200 and "起始日期不能晚于截止日期" in body(bad)
     cancel = reverse("archives:transfer_action", args=[transfer.pk, "cancel"])
     assert c.post(cancel, {"reason": ""}).status_code == 400
     assert c.post(cancel, {"reason": "重编"}).status_code == 302

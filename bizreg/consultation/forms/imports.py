@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bizreg.consultation.models import PbxFormat, PbxImportBatch
 from bizreg.consultation.selectors import hotline as hotline_selectors
+from bizreg.core.forms import DateRangeMixin
 from bizreg.enterprises.forms import BootstrapMixin, ServiceErrorsMixin
 
 FORMAT_HELP = {
@@ -35,7 +36,7 @@ class PbxUploadForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):
             self.fields["hotline"].initial = hotlines.first().pk
 
 
-class PbxBatchFilterForm(BootstrapMixin, forms.Form):
+class PbxBatchFilterForm(BootstrapMixin, DateRangeMixin, forms.Form):
     q = forms.CharField(label=_("文件名"), required=False, max_length=100)
     format = forms.ChoiceField(label=_("格式"), required=False, choices=[("", _("全部"))] + PbxFormat.choices)
     status = forms.ChoiceField(
@@ -51,9 +52,3 @@ class PbxBatchFilterForm(BootstrapMixin, forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["hotline"].queryset = hotline_selectors.hotlines_visible_to(user).order_by("number")
-
-    def clean(self):
-        data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            self.add_error("date_to", _("结束日期不能早于开始日期。"))
-        return data

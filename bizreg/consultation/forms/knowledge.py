@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from bizreg.consultation.models import ArticleVersion, CallTopic, KnowledgeGap, TicketChannel, Visibility
 from bizreg.consultation.selectors import knowledge as selectors
 from bizreg.consultation.services.knowledge import TITLE_MAX
+from bizreg.core.forms import DateRangeMixin
 from bizreg.enterprises.forms import BootstrapMixin, ServiceErrorsMixin
 from bizreg.registration.models import CaseType
 
@@ -137,7 +138,7 @@ GAP_STATUS_CHOICES = [
 ]
 
 
-class GapFilterForm(BootstrapMixin, forms.Form):
+class GapFilterForm(BootstrapMixin, DateRangeMixin, forms.Form):
     q = forms.CharField(label=_("问题"), required=False, max_length=100)
     status = forms.ChoiceField(
         label=_("状态"), required=False, choices=GAP_STATUS_CHOICES, initial=KnowledgeGap.Status.OPEN
@@ -154,17 +155,9 @@ class GapFilterForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["date_from"].error_messages["invalid"] = _("请输入有效的日期。")
-        self.fields["date_to"].error_messages["invalid"] = _("请输入有效的日期。")
         self.fields["min_occurrences"].error_messages.update(
             {"invalid": _("次数应为整数。"), "min_value": _("次数至少为 1。")}
         )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            self.add_error("date_to", _("结束日期不能早于开始日期。"))
-        return data
 
     def filters(self) -> dict:
         """The valid filters; open gaps unless a status (or "全部") was chosen."""

@@ -69,6 +69,10 @@ def test_gap_api_filters_and_dismiss(client_for, agent, manager, authority, role
     listed = c.get("/api/consultation-knowledge-gaps/", {"min_occurrences": 3}).json()
     assert [g["question"] for g in listed["results"]] == ["执照丢了"]
     assert c.get("/api/consultation-knowledge-gaps/", {"min_occurrences": "many"}).status_code == 400
+    reversed_range = c.get(
+        "/api/consultation-knowledge-gaps/", {"date_from": "2025-03-05", "date_to": "2025-03-01"}
+    )
+    assert reversed_range.status_code == 400 and "起始日期不能晚于截止日期" in reversed_range.content.decode()
     url = f"/api/consultation-knowledge-gaps/{frequent.pk}/dismiss/"
     assert c.post(url, {"reason": ""}, content_type="application/json").status_code == 400
     clerk = client_for(role_users["registration_clerk"])

@@ -342,6 +342,9 @@ def test_gap_list_filters_write_and_dismiss(client_for, agent, manager, authorit
     assert questions(f"date_from={(now - dt.timedelta(days=5)).date().isoformat()}") == [frequent.question]
     bad = c.get("/consultation/knowledge/gaps/?min_occurrences=abc&date_from=2025-13-01")
     assert bad.status_code == 200 and "已忽略" in bad.content.decode()
+    reversed_range = c.get("/consultation/knowledge/gaps/?date_from=2025-03-05&date_to=2025-03-01")
+    assert reversed_range.status_code == 200 and "起始日期不能晚于截止日期" in reversed_range.content.decode()
+    assert "请输入有效日期（YYYY-MM-DD）" in bad.content.decode()
 
     # Write an article from the gap: the form is prefilled, publishing covers the gap.
     form = c.get(f"/consultation/knowledge/new/?gap={frequent.pk}")

@@ -175,7 +175,7 @@ def test_list_filters_and_export(authority, hotline, role_users, client_for):
     page = client.get("/consultation/imports/", {"status": "rejected"}).content.decode()
     assert "没有符合条件的导入批次" in page
     bad = client.get("/consultation/imports/", {"date_from": "2030-01-02", "date_to": "2030-01-01"})
-    assert bad.status_code == 200 and "结束日期不能早于开始日期" in bad.content.decode()
+    assert bad.status_code == 200 and "起始日期不能晚于截止日期" in bad.content.decode()
     response = client.get("/consultation/imports/export/", {"format": PbxFormat.ASTERISK_CDR})
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = list(sheet.iter_rows(values_only=True))

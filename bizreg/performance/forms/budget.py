@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django import forms
 
+from bizreg.core.forms import DateRangeMixin
 from bizreg.enterprises.forms import BootstrapMixin, ServiceErrorsMixin
 from bizreg.performance.models import (
     PROJECT_WORKFLOW,
@@ -169,7 +170,7 @@ class PaymentForm(_DateMessages, BootstrapMixin, ServiceErrorsMixin, forms.Form)
             self.fields[name].error_messages["invalid_choice"] = f"所选{label}不属于本项目。"
 
 
-class PaymentFilterForm(_DateMessages, BootstrapMixin, forms.Form):
+class PaymentFilterForm(BootstrapMixin, DateRangeMixin, forms.Form):
     q = forms.CharField(label="搜索（凭证号/摘要）", max_length=100, required=False)
     line = forms.ModelChoiceField(
         label="预算明细", queryset=BudgetLine.objects.none(), required=False, empty_label="全部明细"
@@ -184,12 +185,6 @@ class PaymentFilterForm(_DateMessages, BootstrapMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["line"].queryset = BudgetLine.objects.filter(project=project)
         self.fields["contract"].queryset = Contract.objects.filter(project=project)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise forms.ValidationError("起始日期不能晚于截止日期。")
-        return data
 
 
 class TransitionForm(forms.Form):
