@@ -9,18 +9,21 @@ from bizreg.core.models import AccessLog
 
 
 class DateRangeMixin:
-    """A filter form's date_from/date_to: the range may be open at either end, not reversed, and a date
-    that does not parse says which spelling is expected."""
+    """A filter form's date range (`date_range`: its two fields, date_from/date_to unless the form names
+    others): it may be open at either end, not reversed, and a date that does not parse says which
+    spelling is expected."""
+
+    date_range: tuple[str, str] = ("date_from", "date_to")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("date_from", "date_to"):
+        for name in self.date_range:
             if name in self.fields:
                 self.fields[name].error_messages["invalid"] = _("请输入有效日期（YYYY-MM-DD）。")
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
+        start, end = (data.get(name) for name in self.date_range)
         if start and end and start > end:
             raise forms.ValidationError(_("起始日期不能晚于截止日期。"), code="date_range")
         return data

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 
+from bizreg.core.forms import DateRangeMixin
 from bizreg.enterprises.forms import BootstrapMixin, ServiceErrorsMixin
 from bizreg.enterprises.models import PersonRole
 from bizreg.enterprises.services import RESCINDABLE_FIELDS
@@ -63,7 +64,9 @@ def parse_person_lines(text: str) -> list[dict]:
     return persons
 
 
-class CaseFilterForm(BootstrapMixin, forms.Form):
+class CaseFilterForm(BootstrapMixin, DateRangeMixin, forms.Form):
+    date_range = ("received_from", "received_to")
+
     q = forms.CharField(label="关键词", required=False, max_length=100)
     state = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *CaseState.choices])
     source = forms.ChoiceField(
@@ -73,13 +76,6 @@ class CaseFilterForm(BootstrapMixin, forms.Form):
     mine = forms.BooleanField(label="只看我承办的", required=False)
     received_from = forms.DateField(label="收到日期自", required=False, widget=DATE)
     received_to = forms.DateField(label="至", required=False, widget=DATE)
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("received_from"), data.get("received_to")
-        if start and end and start > end:
-            raise forms.ValidationError("开始日期不能晚于结束日期。")
-        return data
 
 
 class ReportForm(ServiceErrorsMixin, BootstrapMixin, forms.Form):

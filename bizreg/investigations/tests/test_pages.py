@@ -177,7 +177,9 @@ def test_list_filters_and_export(client_for, authority, investigator, enterprise
     page = client.get(url, {"q": second.number}).content.decode()
     assert second.number in page and first.number not in page
     bad = client.get(url, {"received_from": "2026-12-31", "received_to": "2026-01-01"})
-    assert "开始日期不能晚于结束日期" in bad.content.decode()
+    assert "起始日期不能晚于截止日期" in bad.content.decode()
+    unparsable = client.get(url, {"received_from": "2026-13-01"}).content.decode()
+    assert "收到日期自：请输入有效日期（YYYY-MM-DD）。" in unparsable
     export = client.get(url, {"export": "xlsx"})
     assert export.status_code == 200
     sheet = load_workbook(io.BytesIO(b"".join(export.streaming_content))).active

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from django import forms
 
+from bizreg.core.forms import DateRangeMixin
 from bizreg.enterprises.forms import BootstrapMixin, ServiceErrorsMixin
 from bizreg.tracking.models import AppealCategory, AppealState, Satisfaction
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
-class AppealFilterForm(BootstrapMixin, forms.Form):
+class AppealFilterForm(BootstrapMixin, DateRangeMixin, forms.Form):
+    date_range = ("raised_from", "raised_to")
+
     q = forms.CharField(label="关键词", required=False, max_length=100)
     state = forms.ChoiceField(
         label="状态",
@@ -34,13 +37,6 @@ class AppealFilterForm(BootstrapMixin, forms.Form):
         self.fields["department"].queryset = departments
         if not show_mine:
             del self.fields["mine"]
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("raised_from"), data.get("raised_to")
-        if start and end and start > end:
-            raise forms.ValidationError("开始日期不能晚于结束日期。")
-        return data
 
 
 class AppealForm(ServiceErrorsMixin, BootstrapMixin, forms.Form):

@@ -7,6 +7,7 @@ import re
 
 from django import forms
 
+from bizreg.core.forms import DateRangeMixin
 from bizreg.enterprises.forms import BootstrapMixin, ServiceErrorsMixin
 from bizreg.tracking.models import AppealCategory, IssueState
 
@@ -18,7 +19,9 @@ def split_numbers(value: str) -> list[str]:
     return [part for part in re.split(r"[\s,，、；;]+", value or "") if part]
 
 
-class IssueFilterForm(BootstrapMixin, forms.Form):
+class IssueFilterForm(BootstrapMixin, DateRangeMixin, forms.Form):
+    date_range = ("found_from", "found_to")
+
     q = forms.CharField(label="关键词", required=False, max_length=100)
     state = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *IssueState.choices])
     category = forms.ChoiceField(
@@ -36,13 +39,6 @@ class IssueFilterForm(BootstrapMixin, forms.Form):
             ("me", "我负责的"),
             *((str(u.pk), str(u)) for u in owners),
         ]
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("found_from"), data.get("found_to")
-        if start and end and start > end:
-            raise forms.ValidationError("开始日期不能晚于结束日期。")
-        return data
 
 
 class IssueForm(ServiceErrorsMixin, BootstrapMixin, forms.Form):

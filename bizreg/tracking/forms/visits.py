@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from bizreg.core.forms import DateRangeMixin
 from bizreg.enterprises.forms import BootstrapMixin, ServiceErrorsMixin
 from bizreg.tracking.models import (
     AnswerType,
@@ -24,7 +25,9 @@ PREFIX = "q_"
 YES_NO = [("yes", "是"), ("no", "否")]
 
 
-class VisitFilterForm(BootstrapMixin, forms.Form):
+class VisitFilterForm(BootstrapMixin, DateRangeMixin, forms.Form):
+    date_range = ("visited_from", "visited_to")
+
     q = forms.CharField(label="编号/企业名称/信用代码", required=False, max_length=100)
     state = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *VisitState.choices])
     method = forms.ChoiceField(label="方式", required=False, choices=[("", "全部方式"), *VisitMethod.choices])
@@ -44,13 +47,6 @@ class VisitFilterForm(BootstrapMixin, forms.Form):
             ("me", "我的走访"),
             *((str(user.pk), str(user)) for user in officers),
         ]
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("visited_from"), data.get("visited_to")
-        if start and end and start > end:
-            raise forms.ValidationError("开始日期不能晚于结束日期。")
-        return data
 
 
 class _ListField(forms.Field):

@@ -102,7 +102,7 @@ def test_list_filters_and_paging(client_for, raise_appeal, routed_appeal, office
     page = client.get(url, {"state": "routed"}).content.decode()
     assert "贷款贴息" in page and "招工难" not in page
     page = client.get(url, {"raised_from": "2026-03-05", "raised_to": "2026-03-01"}).content.decode()
-    assert "开始日期不能晚于结束日期。" in page
+    assert "起始日期不能晚于截止日期。" in page
     page = client.get(url, {"q": "贴息"}).content.decode()
     assert page.count('data-testid="appeal-row"') == 1
 

@@ -289,6 +289,10 @@ def test_list_filters_search_and_export(client_for, issue, authority, officer):
     assert other.title in page and issue.title not in page
     page = client.get(reverse("tracking:issue_list"), {"overdue": "on"}).content.decode()
     assert issue.title in page and other.title not in page  # its measure was due 30 June 2024
+    page = client.get(
+        reverse("tracking:issue_list"), {"found_from": "2024-03-05", "found_to": "2024-03-01"}
+    ).content.decode()
+    assert "起始日期不能晚于截止日期。" in page
     response = client.get(reverse("tracking:issue_list"), {"export": "xlsx", "state": "improving"})
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active

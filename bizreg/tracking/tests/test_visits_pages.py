@@ -231,6 +231,12 @@ def test_visit_list_filters_and_export(client_for, authority, enterprise, office
     assert rows(f"?q={mine.number}") == 1
     assert rows("?reason=none") == 2
     assert rows("?state=submitted") == 0
+    reversed_range = client.get(
+        reverse("tracking:visit_list"), {"visited_from": "2026-03-05", "visited_to": "2026-03-01"}
+    )
+    assert "起始日期不能晚于截止日期。" in reversed_range.content.decode()
+    bad_date = client.get(reverse("tracking:visit_list"), {"visited_from": "2026-13-01"})
+    assert "请输入有效日期（YYYY-MM-DD）。" in bad_date.content.decode()
     response = client_for(manager).get(reverse("tracking:visit_list") + "?officer=me&export=xlsx")
     assert response.status_code == 200
     response = client.get(reverse("tracking:visit_list") + "?officer=me&export=xlsx")
