@@ -26,17 +26,14 @@ from bizreg.archives.services.transfers import MAX_CASES
 from bizreg.core.metrics_registry import get_metric
 from bizreg.core.models import Authority, BackgroundJob
 from bizreg.registration.models import RegistrationCase
-from bizreg.testing.demo import seeded_demo_year
+from bizreg.testing.demo import demo_year_fixture
 
 SCALE = 0.01
 YEAR = 2023
 _CODE = re.compile(r"^[A-Z0-9]+-SS·\d{4}-(Y|D30|D10)-[A-Z0-9]+-\d{4}-\d{4}$")
 
 
-@pytest.fixture(scope="module")
-def demo_year(django_db_setup, django_db_blocker):
-    with seeded_demo_year(django_db_blocker, SCALE) as printed:
-        yield printed
+demo_year = demo_year_fixture(SCALE)
 
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from bizreg.archives.selectors.access import OPEN_STATES as OPEN_ACCESS_STATES
 from bizreg.core.models import Authority
 from bizreg.investigations.models import InvestigationCase
 from bizreg.investigations.selectors.cases import overdue_q as investigation_overdue_q
-from bizreg.testing.demo import seeded_demo_year
+from bizreg.testing.demo import demo_year_fixture
 from bizreg.tracking.models import (
     Appeal,
     AppealState,
@@ -34,10 +34,7 @@ YEAR = 2023
 YEAR_END = dt.date(YEAR, 12, 31)
 
 
-@pytest.fixture(scope="module")
-def demo_year(django_db_setup, django_db_blocker):
-    with seeded_demo_year(django_db_blocker, SCALE) as printed:
-        yield printed
+demo_year = demo_year_fixture(SCALE)
 
 
 pytestmark = pytest.mark.django_db

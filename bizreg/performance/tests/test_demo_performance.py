@@ -32,7 +32,7 @@ from bizreg.performance.models import (
     ReportStatus,
 )
 from bizreg.performance.selectors.measurements import evaluate_project, indicator_actual
-from bizreg.testing.demo import seeded_demo_year
+from bizreg.testing.demo import demo_year_fixture
 
 SCALE = 0.01
 YEAR = 2023
@@ -46,11 +46,7 @@ WIRED = {
 }
 
 
-@pytest.fixture(scope="module")
-def demo_year(django_db_setup, django_db_blocker):
-    """One seeded demo year (every seeder, so the registration year comes first), rolled back at the end."""
-    with seeded_demo_year(django_db_blocker, SCALE) as printed:
-        yield printed
+demo_year = demo_year_fixture(SCALE)
 
 
 @pytest.fixture

@@ -33,18 +33,14 @@ from bizreg.registration.models import (
 )
 from bizreg.registration.services.cases import CHANGE_FIELDS, case_working_days
 from bizreg.registration.services.mail import validate_tracking_number
-from bizreg.testing.demo import seeded_demo_year
+from bizreg.testing.demo import demo_year_fixture
 
 SCALE = 0.02
 YEAR = 2023
 EXTRA_LOGS = {"request_extension", "approve_extension", "refuse_extension"}
 
 
-@pytest.fixture(scope="module")
-def demo_year(django_db_setup, django_db_blocker):
-    """One seeded demo year for the whole module, rolled back at the end."""
-    with seeded_demo_year(django_db_blocker, SCALE) as printed:
-        yield printed
+demo_year = demo_year_fixture(SCALE)
 
 
 @pytest.fixture

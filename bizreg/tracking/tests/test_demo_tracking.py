@@ -14,7 +14,7 @@ import pytest
 from bizreg.core.metrics_registry import get_metric
 from bizreg.core.models import Authority
 from bizreg.registration.models import CaseState, CaseType, RegistrationCase
-from bizreg.testing.demo import seeded_demo_year
+from bizreg.testing.demo import demo_year_fixture
 from bizreg.tracking.models import (
     Appeal,
     AppealState,
@@ -35,10 +35,7 @@ SCALE = 0.01
 YEAR = 2023
 
 
-@pytest.fixture(scope="module")
-def demo_year(django_db_setup, django_db_blocker):
-    with seeded_demo_year(django_db_blocker, SCALE) as printed:
-        yield printed
+demo_year = demo_year_fixture(SCALE)
 
 
 pytestmark = pytest.mark.django_db
