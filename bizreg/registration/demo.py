@@ -7,7 +7,8 @@ returns for correction with their deficiencies and clock pauses, extensions, the
 licence batches and the sheets printed (a few spoiled, a few voided), ~156,000 information-entry and
 guidance records, mail packages with their hand-overs, and the follow-up tasks of failed online
 applications with their contact logs. Cases are received within the year and worked to their end into the
-next one (until DemoContext.settled_until), so none shows as years overdue.
+next one (until DemoContext.settled_until), so none shows as years overdue; the work in hand at the window
+is registration.today's (demo_today).
 
 Rules kept so the rows equal what the services produce: case numbers `{机关代码}{yyyymmdd}{序号:05d}` with
 the day counters (CaseNumberCounter), notice numbers per kind and year with their counters
@@ -1948,3 +1949,7 @@ class RegistrationYear:
 )
 def seed_registration_year(ctx: DemoContext) -> int:
     return RegistrationYear(ctx).run()
+
+
+# The work in hand at the window (its own seeder, after the other modules' years).
+from bizreg.registration import demo_today  # noqa: E402, F401

@@ -18,6 +18,7 @@ from bizreg.core.workdays import add_working_days, working_days_between
 from bizreg.registration import demo, metrics
 from bizreg.registration.models import (
     CASE_WORKFLOW,
+    CaseExtension,
     CaseState,
     CaseTransitionLog,
     CaseType,
@@ -91,12 +92,49 @@ def test_no_demo_case_shows_as_overdue(authority, role_users_demo, client):
     from bizreg.registration.selectors.cases import due_summary
 
     clerk = role_users_demo
-    assert due_summary(user=clerk) == {"overdue": 0, "due_today": 0, "due_soon": 0}
+    assert due_summary(user=clerk)["overdue"] == 0
     client.force_login(clerk)
     page = client.get("/registration/cases/?due=overdue")
     assert page.status_code == 200
     assert page.context["listing"].page.paginator.count == 0
     assert client.get("/registration/cases/").context["listing"].page.paginator.count > 0
+
+
+def test_the_window_has_work_in_hand_from_the_last_three_working_days(authority, role_users_demo, client):
+    """registration.today: nine cases received through the services over the three working days before the
+    seed, each at an open step, so the clerk's lists and the head's extension queue have work in them."""
+    from bizreg.registration import demo_today
+    from bizreg.registration.selectors.cases import due_summary
+
+    days = demo_today._working_days_before(timezone.localdate(), 3)
+    since = dt.datetime.combine(days[-1], dt.time(), tzinfo=timezone.get_default_timezone())
+    current = RegistrationCase.objects.filter(authority=authority, received_at__gte=since)
+    assert current.count() == len(demo_today.CASES) == 9
+    assert Counter(current.values_list("state", flat=True)) == {
+        CaseState.RECEIVED: 2,
+        CaseState.RETURNED: 2,
+        CaseState.PRE_REVIEWED: 1,
+        CaseState.ACCEPTED: 4,
+    }
+    assert not current.filter(received_at__gte=timezone.now()).exists()
+    assert set(current.values_list("received_by__username", flat=True)) == {"clerk"}
+    # Each step was taken through the services, on its day: the log, the 一次性告知 and the clock.
+    returned = current.filter(state=CaseState.RETURNED)
+    assert all(case.deficiencies.exists() for case in returned)
+    online_return = returned.get(channel="full_electronic")
+    accepted = current.filter(state=CaseState.ACCEPTED)
+    assert all(case.due_on == add_working_days(timezone.localdate(case.accepted_at), 3) for case in accepted)
+    assert CaseExtension.objects.filter(case__in=accepted, status=CaseExtension.Status.REQUESTED).count() == 1
+    # Nothing decided: the register is as the demo year left it.
+    assert not current.filter(enterprise__established_on__gte=days[-1]).exists()
+    clerk = role_users_demo
+    summary = due_summary(user=clerk)
+    assert summary["overdue"] == 0 and summary["due_today"] + summary["due_soon"] >= 1
+    client.force_login(clerk)
+    listing = client.get("/registration/cases/", {"state": "received"}).context["listing"]
+    assert listing.page.paginator.count == 2
+    # The online application returned for correction waits on the follow-up list (网办跟进).
+    assert online_return.number in client.get("/registration/follow-ups/").content.decode()
 
 
 def test_every_case_walked_the_declared_workflow(authority):
@@ -154,7 +192,10 @@ def test_dates_follow_the_statutory_clock(authority):
 def test_extensions_are_decided_by_the_head_and_the_case_follows_the_decision(authority):
     from bizreg.registration.models import CaseExtension, NoticeKind
 
-    extensions = CaseExtension.objects.filter(case__authority=authority).select_related("case")
+    # The demo year's (registration.today's one is still waiting for the head).
+    extensions = CaseExtension.objects.filter(
+        case__authority=authority, case__received_at__year__lte=YEAR
+    ).select_related("case")
     assert extensions.exists()
     for extension in extensions:
         case = extension.case
@@ -336,7 +377,12 @@ def test_demo_notices_render_on_first_download(
     from pypdf import PdfReader
 
     settings.MEDIA_ROOT = tmp_path
-    notice = Notice.objects.filter(authority=authority, kind=kind).select_related("case").first()
+    # A notice of the demo year (registration.today's were issued through the services, with their PDF).
+    notice = (
+        Notice.objects.filter(authority=authority, kind=kind, issued_at__year=YEAR)
+        .select_related("case")
+        .first()
+    )
     assert notice is not None and notice.sha256 == "" and not notice.file
     client.force_login(role_users_demo, backend="django.contrib.auth.backends.ModelBackend")
     response = client.get(f"/registration/notices/{notice.pk}/pdf/")
