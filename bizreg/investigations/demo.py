@@ -5,6 +5,7 @@ and a few found by the bureau itself), each taken from intake through acceptance
 the 45-day notice where the enterprise cannot be reached, the manager's decision, the decision letter,
 closing and the victim's satisfaction survey. Reports are received within the year; the cases open at its
 end are worked on into the next (until DemoContext.settled_until), so none shows as years overdue.
+The investigator's work in hand is seeder `investigations.today` (two cases of the last working day).
 
 One of them is the ring of the enterprises demo (enterprises.demo.identity_misuse_ring): a referral about
 one victim, a victim's own application on the portal about another, the link graph showing the agent
@@ -110,11 +111,13 @@ class _Replay:
     """One case's steps in date order; stops (leaving the case open) at the first step past
     DemoContext.settled_until."""
 
-    def __init__(self, ctx: DemoContext, cast: _Cast, rng: random.Random):
+    def __init__(
+        self, ctx: DemoContext, cast: _Cast, rng: random.Random, *, until: dt.datetime | None = None
+    ):
         self.ctx = ctx
         self.cast = cast
         self.rng = rng
-        self.settled_until = ctx.settled_until
+        self.settled_until = until or ctx.settled_until
 
     def at(self, day: dt.date):
         moment = _moment(day, self.rng)
@@ -479,3 +482,62 @@ def seed_investigations_year(ctx: DemoContext) -> int:
     ).count()
     ctx.log(f"  冒用身份案件 {total} 件（仍在办 {open_count} 件），含 1 起团伙虚假登记")
     return total
+
+
+@register_seeder("investigations.today", after=("investigations.year", "registration.today"))
+def seed_investigations_today(ctx: DemoContext) -> int:
+    """The investigator's work in hand (the year's cases are all decided, core.demo): a 专责小组 referral
+    accepted on the last working day with its field check assigned (the enterprise locked), and a victim's
+    report received then, waiting to be accepted. Through the services, dated on those days; on
+    enterprises of the demo year nobody has a case open on."""
+    User = get_user_model()
+    investigator = User.objects.filter(username="investigator").first()
+    manager = User.objects.filter(username="manager").first()
+    if investigator is None or manager is None:
+        ctx.log("  没有调查人员或负责人演示用户，跳过当前在办案件")
+        return 0
+    rng = ctx.rng("investigations.today")
+    replay = _Replay(ctx, _Cast(investigator=investigator, manager=manager), rng, until=timezone.now())
+    last = timezone.localdate() - dt.timedelta(days=1)
+    while not is_working_day(last):
+        last -= dt.timedelta(days=1)
+    ring_usccs = {e.uscc for e in identity_misuse_ring(ctx.year).enterprises}
+    pool = [
+        e
+        for e in enterprises_visible_to(manager)
+        .filter(authority=ctx.authority, status="active", established_on__year=ctx.year, locks=None)
+        .order_by("-pk")[:200]
+        if e.uscc not in ring_usccs
+    ]
+    busy = enterprises_with_cases_after_establishment(e.pk for e in pool)
+    referred, reported = [e for e in pool if e.pk not in busy][:2]
+    report = _receive(
+        replay,
+        last,
+        source=ReportSource.TASK_FORCE,
+        victim=(referred.legal_rep_name, referred.legal_rep_id_number),
+        enterprise=referred,
+        rng=rng,
+    )
+    with simulated_now(report.received_at + dt.timedelta(hours=1)):
+        case = case_services.case_accept(
+            case=_refresh(report.case), actor=investigator, reason="专责小组转办，身份已核验"
+        )
+        field_checks.field_check_assign(
+            case=_refresh(case),
+            actor=investigator,
+            enterprise=referred,
+            address=referred.address,
+            assigned_to=investigator,
+            due_on=replay.later(last, 5),
+        )
+    _receive(
+        replay,
+        last,
+        source=ReportSource.VICTIM,
+        victim=(reported.legal_rep_name, reported.legal_rep_id_number),
+        enterprise=reported,
+        rng=rng,
+    )
+    ctx.log("  当前在办冒用身份案件 2 件（上一工作日收件）")
+    return 2

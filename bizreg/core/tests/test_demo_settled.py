@@ -13,7 +13,9 @@ from django.utils import timezone
 from bizreg.archives.models import AccessRequest, ArchiveFile, ArchiveStatus, BorrowRequest, BorrowState
 from bizreg.archives.selectors.access import OPEN_STATES as OPEN_ACCESS_STATES
 from bizreg.core.models import Authority
-from bizreg.investigations.models import InvestigationCase
+from bizreg.core.workdays import is_working_day
+from bizreg.enterprises.models import EnterpriseLock
+from bizreg.investigations.models import CaseState, InvestigationCase
 from bizreg.investigations.selectors.cases import overdue_q as investigation_overdue_q
 from bizreg.testing.demo import demo_year_fixture
 from bizreg.tracking.models import (
@@ -48,8 +50,26 @@ def test_no_investigation_case_is_overdue_and_the_years_open_cases_went_on(demo_
     cases = InvestigationCase.objects.filter(authority=_authority())
     assert cases.exists()
     assert not cases.filter(investigation_overdue_q(timezone.localdate())).exists()
-    # Every report was received within the year; work went on after it.
-    assert not cases.filter(created_at__date__gt=YEAR_END).exists()
+    # Every report of the year was received within it; work went on after it (the cases received since are
+    # investigations.today's, below).
+    assert cases.filter(created_at__date__gt=YEAR_END).count() == 2
+
+
+def test_the_investigator_has_work_in_hand_from_the_last_working_day(demo_year):
+    """investigations.today: a referral accepted with its field check assigned (the enterprise locked) and a
+    victim's report waiting to be accepted, both received on the last working day, through the services."""
+    last = timezone.localdate() - dt.timedelta(days=1)
+    while not is_working_day(last):
+        last -= dt.timedelta(days=1)
+    current = InvestigationCase.objects.filter(authority=_authority(), created_at__date__gt=YEAR_END)
+    assert {(timezone.localtime(c.created_at).date(), c.state) for c in current} == {
+        (last, CaseState.INVESTIGATING),
+        (last, CaseState.RECEIVED),
+    }
+    investigating = current.get(state=CaseState.INVESTIGATING)
+    assert investigating.field_checks.filter(assigned_to__username="investigator").exists()
+    assert EnterpriseLock.objects.filter(case_reference=investigating.number, released_at=None).exists()
+    assert not current.filter(investigation_overdue_q(timezone.localdate())).exists()
 
 
 def test_no_visit_plan_appeal_or_measure_is_overdue(demo_year):
