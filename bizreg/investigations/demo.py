@@ -436,32 +436,44 @@ def _ring(replay: _Replay, rng: random.Random) -> None:
     )
 
 
+def _demo_cast() -> _Cast | None:
+    User = get_user_model()
+    investigator = User.objects.filter(username="investigator").first()
+    manager = User.objects.filter(username="manager").first()
+    if investigator is None or manager is None:
+        return None
+    return _Cast(investigator=investigator, manager=manager)
+
+
+def _free_enterprises(ctx: DemoContext, cast: _Cast, *, order: str, limit: int) -> list:
+    """Active enterprises of the demo year, not the ring's, not locked, and that the registration demo did
+    not work on after their establishment (an enterprise under investigation is locked, so no demo case
+    acts on a locked one): the first `limit` by `order`, those kept."""
+    ring_usccs = {e.uscc for e in identity_misuse_ring(ctx.year).enterprises}
+    pool = [
+        e
+        for e in enterprises_visible_to(cast.manager)
+        .filter(authority=ctx.authority, status="active", established_on__year=ctx.year, locks=None)
+        .order_by(order)[:limit]
+        if e.uscc not in ring_usccs
+    ]
+    worked_on = enterprises_with_cases_after_establishment(e.pk for e in pool)
+    return [e for e in pool if e.pk not in worked_on]
+
+
 @register_seeder(
     "investigations.year",
     after=("accounts.demo_users", "enterprises.identity_ring", "registration.year"),
 )
 def seed_investigations_year(ctx: DemoContext) -> int:
-    User = get_user_model()
-    investigator = User.objects.filter(username="investigator").first()
-    manager = User.objects.filter(username="manager").first()
-    if investigator is None or manager is None:
+    cast = _demo_cast()
+    if cast is None:
         ctx.log("  没有调查人员或负责人演示用户，跳过冒用身份案件")
         return 0
     rng = ctx.rng("investigations.year")
-    replay = _Replay(ctx, _Cast(investigator=investigator, manager=manager), rng)
+    replay = _Replay(ctx, cast, rng)
     count = max(3, round(CASES_PER_YEAR * ctx.scale))
-    ring_usccs = {e.uscc for e in identity_misuse_ring(ctx.year).enterprises}
-    pool = [
-        e
-        for e in enterprises_visible_to(manager)
-        .filter(authority=ctx.authority, status="active", established_on__year=ctx.year)
-        .order_by("pk")[: count * 8]
-        if e.uscc not in ring_usccs
-    ]
-    # An enterprise under investigation is locked: take those the registration demo did not work on after
-    # their establishment, so no demo case acts on a locked enterprise.
-    worked_on = enterprises_with_cases_after_establishment(e.pk for e in pool)
-    candidates = [e for e in pool if e.pk not in worked_on]
+    candidates = _free_enterprises(ctx, cast, order="pk", limit=count * 8)
     chosen = rng.sample(candidates, min(count, len(candidates)))
     days = sorted(
         _working_day_on_or_after(dt.date(ctx.year, 1, 3) + dt.timedelta(days=rng.randrange(0, 345)))
@@ -490,35 +502,23 @@ def seed_investigations_today(ctx: DemoContext) -> int:
     accepted on the last working day with its field check assigned (the enterprise locked), and a victim's
     report received then, waiting to be accepted. Through the services, dated on those days; on
     enterprises of the demo year nobody has a case open on."""
-    User = get_user_model()
-    investigator = User.objects.filter(username="investigator").first()
-    manager = User.objects.filter(username="manager").first()
-    if investigator is None or manager is None:
+    cast = _demo_cast()
+    if cast is None:
         ctx.log("  没有调查人员或负责人演示用户，跳过当前在办案件")
         return 0
+    investigator = cast.investigator
     rng = ctx.rng("investigations.today")
-    replay = _Replay(ctx, _Cast(investigator=investigator, manager=manager), rng, until=timezone.now())
+    replay = _Replay(ctx, cast, rng, until=timezone.now())
     last = timezone.localdate() - dt.timedelta(days=1)
     while not is_working_day(last):
         last -= dt.timedelta(days=1)
-    ring_usccs = {e.uscc for e in identity_misuse_ring(ctx.year).enterprises}
-    pool = [
-        e
-        for e in enterprises_visible_to(manager)
-        .filter(authority=ctx.authority, status="active", established_on__year=ctx.year, locks=None)
-        .order_by("-pk")[:200]
-        if e.uscc not in ring_usccs
-    ]
-    busy = enterprises_with_cases_after_establishment(e.pk for e in pool)
-    referred, reported = [e for e in pool if e.pk not in busy][:2]
-    report = _receive(
-        replay,
-        last,
-        source=ReportSource.TASK_FORCE,
-        victim=(referred.legal_rep_name, referred.legal_rep_id_number),
-        enterprise=referred,
-        rng=rng,
-    )
+    referred, reported = _free_enterprises(ctx, cast, order="-pk", limit=200)[:2]
+
+    def receive(enterprise, source: str):
+        victim = (enterprise.legal_rep_name, enterprise.legal_rep_id_number)
+        return _receive(replay, last, source=source, victim=victim, enterprise=enterprise, rng=rng)
+
+    report = receive(referred, ReportSource.TASK_FORCE)
     with simulated_now(report.received_at + dt.timedelta(hours=1)):
         case = case_services.case_accept(
             case=_refresh(report.case), actor=investigator, reason="专责小组转办，身份已核验"
@@ -531,13 +531,6 @@ def seed_investigations_today(ctx: DemoContext) -> int:
             assigned_to=investigator,
             due_on=replay.later(last, 5),
         )
-    _receive(
-        replay,
-        last,
-        source=ReportSource.VICTIM,
-        victim=(reported.legal_rep_name, reported.legal_rep_id_number),
-        enterprise=reported,
-        rng=rng,
-    )
+    receive(reported, ReportSource.VICTIM)
     ctx.log("  当前在办冒用身份案件 2 件（上一工作日收件）")
     return 2
