@@ -509,9 +509,7 @@ def seed_investigations_today(ctx: DemoContext) -> int:
     investigator = cast.investigator
     rng = ctx.rng("investigations.today")
     replay = _Replay(ctx, cast, rng, until=timezone.now())
-    last = timezone.localdate() - dt.timedelta(days=1)
-    while not is_working_day(last):
-        last -= dt.timedelta(days=1)
+    last = add_working_days(timezone.localdate(), -1)
     referred, reported = _free_enterprises(ctx, cast, order="-pk", limit=200)[:2]
 
     def receive(enterprise, source: str):

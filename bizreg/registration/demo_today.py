@@ -13,16 +13,16 @@ later they are overdue, as cases nobody took up would be.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from bizreg.core.demo import DemoContext, register_seeder, simulated_now
 from bizreg.core.identifiers import build_resident_id
-from bizreg.core.workdays import is_working_day
+from bizreg.core.workdays import add_working_days
 from bizreg.enterprises.models import Enterprise, EnterpriseStatus, Street
-from bizreg.registration.models import Channel, MaterialRequirement, RegistrationCase
+from bizreg.registration.models import OPEN_STATES, Channel, MaterialRequirement, RegistrationCase
 from bizreg.registration.services import cases as case_services
 
 # A step: (action, working days before the seed day it was taken (1 = the last one), minutes into the day).
@@ -38,7 +38,6 @@ class _Spec:
     deficiencies: tuple[str, ...] = ()
     extension_reason: str = ""
     applicant: tuple[str, str] = ("", "")
-    changes: dict = field(default_factory=dict)
 
 
 CASES = (
@@ -102,37 +101,27 @@ NEW_NAMES = (
 )
 
 
-def _working_days_before(today: dt.date, count: int) -> list[dt.date]:
-    """The `count` working days before `today`, the latest first."""
-    days, day = [], today
-    while len(days) < count:
-        day -= dt.timedelta(days=1)
-        if is_working_day(day):
-            days.append(day)
-    return days
-
-
 class _TodaysWork:
     def __init__(self, ctx: DemoContext) -> None:
-        users = {u.username: u for u in get_user_model().objects.filter(username__in=("clerk", "manager"))}
         self.ctx = ctx
-        self.clerk = users.get("clerk")
+        self.clerk = get_user_model().objects.filter(username="clerk").first()
         self.tz = timezone.get_default_timezone()
-        self.days = _working_days_before(timezone.localdate(), 3)
+        # The three working days before the seed day, the latest first.
+        self.days = [add_working_days(timezone.localdate(), -back) for back in (1, 2, 3)]
         self.street = (
             Street.objects.filter(division_code=ctx.authority.division_code).order_by("code").first()
         )
         self.new_names = iter(NEW_NAMES)
         self.addresses = iter(CHANGED_ADDRESSES)
-        # Active entries nobody is working on and no investigation has locked.
-        taken = RegistrationCase.objects.exclude(enterprise=None).filter(
-            received_at__gte=dt.datetime.combine(self.days[-1], dt.time(), tzinfo=self.tz)
-        )
+        # Active companies no case is open on and no investigation has locked.
+        open_cases = RegistrationCase.objects.filter(state__in=OPEN_STATES).exclude(enterprise=None)
         self.entries = iter(
-            Enterprise.objects.filter(authority=ctx.authority, status=EnterpriseStatus.ACTIVE, locks=None)
-            .exclude(pk__in=taken.values("enterprise_id"))
-            .exclude(entity_type__in=("individual", "branch"))
-            .order_by("-established_on", "pk")[:20]
+            list(
+                Enterprise.objects.filter(authority=ctx.authority, status=EnterpriseStatus.ACTIVE, locks=None)
+                .exclude(pk__in=open_cases.values("enterprise_id"))
+                .exclude(entity_type__in=("individual", "branch"))
+                .order_by("-established_on", "pk")[:20]
+            )
         )
 
     def at(self, back: int, minutes: int) -> dt.datetime:

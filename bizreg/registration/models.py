@@ -36,7 +36,8 @@ class CaseState(models.TextChoices):
     WITHDRAWN = "withdrawn", "已撤回"
 
 
-_OPEN = (CaseState.RECEIVED, CaseState.RETURNED, CaseState.PRE_REVIEWED, CaseState.ACCEPTED)
+# Not yet decided: a case in one of these may still be withdrawn, and it is still work in hand.
+OPEN_STATES = (CaseState.RECEIVED, CaseState.RETURNED, CaseState.PRE_REVIEWED, CaseState.ACCEPTED)
 
 CASE_WORKFLOW = StateMachine(
     state_labels=dict(CaseState.choices),
@@ -81,7 +82,9 @@ CASE_WORKFLOW = StateMachine(
             CaseState.ARCHIVED,
             "registration.review_case",
         ),
-        transition("withdraw", "撤回申请", _OPEN, CaseState.WITHDRAWN, "registration.add_registrationcase"),
+        transition(
+            "withdraw", "撤回申请", OPEN_STATES, CaseState.WITHDRAWN, "registration.add_registrationcase"
+        ),
     ],
 )
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from bizreg.archives.models import AccessRequest, ArchiveFile, ArchiveStatus, BorrowRequest, BorrowState
 from bizreg.archives.selectors.access import OPEN_STATES as OPEN_ACCESS_STATES
 from bizreg.core.models import Authority
-from bizreg.core.workdays import is_working_day
+from bizreg.core.workdays import add_working_days
 from bizreg.enterprises.models import EnterpriseLock
 from bizreg.investigations.models import CaseState, InvestigationCase
 from bizreg.investigations.selectors.cases import overdue_q as investigation_overdue_q
@@ -58,9 +58,7 @@ def test_no_investigation_case_is_overdue_and_the_years_open_cases_went_on(demo_
 def test_the_investigator_has_work_in_hand_from_the_last_working_day(demo_year):
     """investigations.today: a referral accepted with its field check assigned (the enterprise locked) and a
     victim's report waiting to be accepted, both received on the last working day, through the services."""
-    last = timezone.localdate() - dt.timedelta(days=1)
-    while not is_working_day(last):
-        last -= dt.timedelta(days=1)
+    last = add_working_days(timezone.localdate(), -1)
     current = InvestigationCase.objects.filter(authority=_authority(), created_at__date__gt=YEAR_END)
     assert {(timezone.localtime(c.created_at).date(), c.state) for c in current} == {
         (last, CaseState.INVESTIGATING),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from bizreg.registration.models import CaseState, CaseTransitionLog, CaseType, RegistrationCase
+from bizreg.registration.models import OPEN_STATES, CaseState, CaseTransitionLog, CaseType, RegistrationCase
 
 # A move-out application counts from intake until it is refused or withdrawn.
 _ABANDONED = (CaseState.REJECTED, CaseState.WITHDRAWN)
@@ -111,8 +111,6 @@ def decided_migrations(
 
 # --- the watch list: change cases asking for a new street (appended by enterprise tracking) ---------------
 
-_OPEN_STATES = (CaseState.RECEIVED, CaseState.RETURNED, CaseState.PRE_REVIEWED, CaseState.ACCEPTED)
-
 
 @dataclass(frozen=True)
 class StreetChangeRequest:
@@ -134,7 +132,7 @@ def open_street_change_requests(*, authority_id: int) -> list[StreetChangeReques
         RegistrationCase.objects.filter(
             authority_id=authority_id,
             case_type=CaseType.CHANGE,
-            state__in=_OPEN_STATES,
+            state__in=OPEN_STATES,
             enterprise_id__isnull=False,
             requested_changes__has_key="street",
         )

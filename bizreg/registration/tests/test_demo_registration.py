@@ -106,7 +106,7 @@ def test_the_window_has_work_in_hand_from_the_last_three_working_days(authority,
     from bizreg.registration import demo_today
     from bizreg.registration.selectors.cases import due_summary
 
-    days = demo_today._working_days_before(timezone.localdate(), 3)
+    days = [add_working_days(timezone.localdate(), -back) for back in (1, 2, 3)]
     since = dt.datetime.combine(days[-1], dt.time(), tzinfo=timezone.get_default_timezone())
     current = RegistrationCase.objects.filter(authority=authority, received_at__gte=since)
     assert current.count() == len(demo_today.CASES) == 9

@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 
 from bizreg.enterprises.models import Street
-from bizreg.registration.models import CaseState, CaseType, Channel, RegistrationCase
+from bizreg.registration.models import OPEN_STATES, CaseState, CaseType, Channel, RegistrationCase
 from bizreg.testing.factories import EnterpriseFactory, valid_resident_id
 from bizreg.tracking.models import (
     AnswerType,
@@ -154,13 +154,10 @@ def make_case(authority):
             applicant_id_number=valid_resident_id(),
             applicant_phone="13800138000",
             received_at=aware(received),
-            decided_at=aware(decided_on, 15) if decided_on and state not in _OPEN else None,
+            decided_at=aware(decided_on, 15) if decided_on and state not in OPEN_STATES else None,
         )
 
     return make
-
-
-_OPEN = (CaseState.RECEIVED, CaseState.RETURNED, CaseState.PRE_REVIEWED, CaseState.ACCEPTED)
 
 
 @pytest.fixture
