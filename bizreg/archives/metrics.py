@@ -33,7 +33,9 @@ from bizreg.core.metrics_registry import memoized, percent, period_bounds, perio
 OPEN_STATES = (AccessState.SUBMITTED, AccessState.APPROVED)
 
 
-access_requests_url = period_list_url("archives:access_list", "submitted_from", "submitted_to")
+access_requests_url = period_list_url(
+    "archives:access_list", "submitted_from", "submitted_to", permission="archives.view_accessrequest"
+)
 
 
 # --- 档案查询服务率 -----------------------------------------------------------------------------------------

@@ -232,12 +232,20 @@ def ticket_figures(authority_ids: Sequence[int], start: dt.date, end: dt.date) -
 # metric period [start, end) becomes date_from=start, date_to=end − 1 day.
 
 
-calls_url = period_list_url("consultation:call_list")
-answered_calls_url = period_list_url("consultation:call_list", outcome=CallOutcome.ANSWERED)
-abandoned_calls_url = period_list_url("consultation:call_list", outcome=CallOutcome.ABANDONED)
-surveyed_calls_url = period_list_url("consultation:call_list", satisfaction="rated")
-tickets_url = period_list_url("consultation:ticket_list")
-complaints_url = period_list_url("consultation:ticket_list", kind=TicketKind.COMPLAINT)
+VIEW_CALLS = "consultation.view_call"
+VIEW_TICKETS = "consultation.view_ticket"
+calls_url = period_list_url("consultation:call_list", permission=VIEW_CALLS)
+answered_calls_url = period_list_url(
+    "consultation:call_list", permission=VIEW_CALLS, outcome=CallOutcome.ANSWERED
+)
+abandoned_calls_url = period_list_url(
+    "consultation:call_list", permission=VIEW_CALLS, outcome=CallOutcome.ABANDONED
+)
+surveyed_calls_url = period_list_url("consultation:call_list", permission=VIEW_CALLS, satisfaction="rated")
+tickets_url = period_list_url("consultation:ticket_list", permission=VIEW_TICKETS)
+complaints_url = period_list_url(
+    "consultation:ticket_list", permission=VIEW_TICKETS, kind=TicketKind.COMPLAINT
+)
 
 _OFFERED = (
     "来电量（呼入量）= 统计期内（按来电时间）到达热线分线组的全部来电：已接听、呼损（来电方挂断）、占线/拥塞"

@@ -4,8 +4,9 @@ An app declares its figures in its own `metrics.py` with `@register_metric("app.
 performance module knows only the keys. A metric is a function `(authority_ids, start, end) -> Decimal`
 over the half-open period [start, end).
 
-A metric may also declare `records_url(authority_ids, start, end) -> str`: the URL of its module's own list
-page filtered to the records behind the figure (the drill-down from every figure to its records).
+A metric may also declare `records_url`, a `period_list_url(...)`: its module's own list page filtered to
+the records behind the figure (the drill-down from every figure to its records), with the permission that
+list asks for — a viewer without it is not offered the link.
 """
 
 from __future__ import annotations
@@ -24,7 +25,24 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 MetricFunction = Callable[[Sequence[int], dt.date, dt.date], Decimal]
-RecordsUrlFunction = Callable[[Sequence[int], dt.date, dt.date], str]
+
+
+@dataclass(frozen=True)
+class PeriodListUrl:
+    """A drill-down: the module's list page filtered to the records behind a figure, and the permission
+    that page asks for. List pages filter by inclusive dates, so the metric period [start, end) becomes
+    from=start, to=end − 1 day."""
+
+    url_name: str
+    permission: str
+    from_param: str = "date_from"
+    to_param: str = "date_to"
+    extra: tuple[tuple[str, str], ...] = ()
+
+    def __call__(self, authority_ids: Sequence[int], start: dt.date, end: dt.date) -> str:
+        last = max(start, end - dt.timedelta(days=1))
+        query = {self.from_param: start.isoformat(), self.to_param: last.isoformat(), **dict(self.extra)}
+        return f"{reverse(self.url_name)}?{urlencode(query)}"
 
 
 @dataclass(frozen=True)
@@ -34,13 +52,19 @@ class Metric:
     unit: str
     definition: str
     compute: MetricFunction
-    records_url: RecordsUrlFunction | None = None
+    records_url: PeriodListUrl | None = None
 
     def drill_down_url(self, authority_ids: Sequence[int], start: dt.date, end: dt.date) -> str:
         """The records behind the figure over [start, end), or "" when the module declares no list."""
         if self.records_url is None:
             return ""
         return self.records_url(authority_ids, start, end)
+
+    def offers_records_to(self, viewer) -> bool:
+        """Whether `viewer` may open the list behind the figure (the finance officer may not open the
+        registration cases or the calls: the figure is then shown without its link, not as a link to a
+        403)."""
+        return self.records_url is not None and viewer.has_perm(self.records_url.permission)
 
 
 _REGISTRY: dict[str, Metric] = {}
@@ -52,7 +76,7 @@ def register_metric(
     label: str,
     unit: str,
     definition: str,
-    records_url: RecordsUrlFunction | None = None,
+    records_url: PeriodListUrl | None = None,
 ) -> Callable[[MetricFunction], MetricFunction]:
     def decorator(func: MetricFunction) -> MetricFunction:
         if key in _REGISTRY and _REGISTRY[key].compute is not func:
@@ -137,13 +161,9 @@ def percent(part: int, whole: int) -> Decimal:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
-def period_list_url(url_name: str, from_param: str = "date_from", to_param: str = "date_to", **extra: str):
-    """A drill-down: the module's list page filtered to the records behind a figure. List pages filter by
-    inclusive dates, so the metric period [start, end) becomes from=start, to=end − 1 day."""
-
-    def records_url(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> str:
-        last = max(start, end - dt.timedelta(days=1))
-        query = {from_param: start.isoformat(), to_param: last.isoformat(), **extra}
-        return f"{reverse(url_name)}?{urlencode(query)}"
-
-    return records_url
+def period_list_url(
+    url_name: str, from_param: str = "date_from", to_param: str = "date_to", *, permission: str, **extra: str
+) -> PeriodListUrl:
+    """The drill-down to `url_name`'s list over a metric's period; `permission` is the one that list's view
+    requires."""
+    return PeriodListUrl(url_name, permission, from_param, to_param, tuple(extra.items()))

@@ -7,22 +7,20 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db.models import Q
-from django.urls import reverse
-from django.utils.http import urlencode
 
-from bizreg.core.metrics_registry import register_metric
+from bizreg.core.metrics_registry import PeriodListUrl, period_list_url, register_metric
 from bizreg.enterprises.models import Enterprise, EnterpriseStatus
 
 
-def _established_url(**extra: str):
-    """The register's list filtered by establishment date (inclusive dates: [start, end − 1 day])."""
-
-    def records_url(authority_ids: Sequence[int], start: dt.date, end: dt.date) -> str:
-        last = max(start, end - dt.timedelta(days=1))
-        query = {"established_from": start.isoformat(), "established_to": last.isoformat(), **extra}
-        return f"{reverse('enterprises:list')}?{urlencode(query)}"
-
-    return records_url
+def _established_url(**extra: str) -> PeriodListUrl:
+    """The register's list filtered by establishment date."""
+    return period_list_url(
+        "enterprises:list",
+        "established_from",
+        "established_to",
+        permission="enterprises.view_enterprise",
+        **extra,
+    )
 
 
 def _scoped(authority_ids: Sequence[int]):

@@ -15,12 +15,17 @@ from django.db.models import Count, Q
 
 from bizreg.core.metrics_registry import percent, period_bounds, period_list_url, register_metric
 from bizreg.investigations.models import CaseState, Decision, DecisionOutcome, InvestigationCase, VictimSurvey
+from bizreg.investigations.selectors.cases import VIEW
 
 REVOKING = (DecisionOutcome.REVOKE_ALL, DecisionOutcome.REVOKE_ITEMS)
 
-closed_cases_url = period_list_url("investigations:case_list", "closed_from", "closed_to")
-revocations_url = period_list_url("investigations:case_list", "decided_from", "decided_to", outcome="revoke")
-answered_surveys_url = period_list_url("investigations:case_list", "answered_from", "answered_to")
+closed_cases_url = period_list_url("investigations:case_list", "closed_from", "closed_to", permission=VIEW)
+revocations_url = period_list_url(
+    "investigations:case_list", "decided_from", "decided_to", permission=VIEW, outcome="revoke"
+)
+answered_surveys_url = period_list_url(
+    "investigations:case_list", "answered_from", "answered_to", permission=VIEW
+)
 
 
 def _closed(authority_ids: Sequence[int], start: dt.date, end: dt.date):

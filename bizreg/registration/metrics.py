@@ -49,10 +49,18 @@ def _ids(authority_ids: Sequence[int]) -> list[int]:
 # metric period [start, end) becomes date_from=start, date_to=end − 1 day.
 
 
-cases_received_url = period_list_url("registration:case_list", "received_from", "received_to")
-service_records_url = period_list_url("registration:records_list", "date_from", "date_to")
-licence_sheets_url = period_list_url("registration:licence_sheets", "date_from", "date_to")
-cases_decided_url = period_list_url("registration:case_list", "decided_from", "decided_to")
+cases_received_url = period_list_url(
+    "registration:case_list", "received_from", "received_to", permission="registration.view_registrationcase"
+)
+service_records_url = period_list_url(
+    "registration:records_list", "date_from", "date_to", permission="registration.view_servicerecord"
+)
+licence_sheets_url = period_list_url(
+    "registration:licence_sheets", "date_from", "date_to", permission="registration.view_licencesheet"
+)
+cases_decided_url = period_list_url(
+    "registration:case_list", "decided_from", "decided_to", permission="registration.view_registrationcase"
+)
 
 
 # --- business volume ------------------------------------------------------------------------------------

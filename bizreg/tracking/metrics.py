@@ -34,6 +34,8 @@ from django.db.models import Count, Q
 
 from bizreg.core.metrics_registry import percent, period_list_url, register_metric
 from bizreg.tracking.models import MigrationDirection, PlanState, VisitState
+from bizreg.tracking.selectors.appeals import VIEW as VIEW_APPEALS
+from bizreg.tracking.selectors.migrations import VIEW as VIEW_MIGRATIONS
 from bizreg.tracking.selectors.reports import (
     appeals_closed,
     closure_counts,
@@ -41,10 +43,17 @@ from bizreg.tracking.selectors.reports import (
     plans_due,
     visits_done,
 )
+from bizreg.tracking.selectors.visits import VIEW as VIEW_VISITS
 
-visits_url = period_list_url("tracking:visit_list", "visited_from", "visited_to", state=VisitState.SUBMITTED)
-closed_appeals_url = period_list_url("tracking:appeal_list", "closed_from", "closed_to", state="closed")
-migrations_url = period_list_url("tracking:migration_list", "date_from", "date_to", period="range")
+visits_url = period_list_url(
+    "tracking:visit_list", "visited_from", "visited_to", permission=VIEW_VISITS, state=VisitState.SUBMITTED
+)
+closed_appeals_url = period_list_url(
+    "tracking:appeal_list", "closed_from", "closed_to", permission=VIEW_APPEALS, state="closed"
+)
+migrations_url = period_list_url(
+    "tracking:migration_list", "date_from", "date_to", permission=VIEW_MIGRATIONS, period="range"
+)
 
 
 @register_metric(

@@ -6,9 +6,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 
 from bizreg.core import demo, metrics_registry
-from bizreg.core.metrics_registry import all_metrics, get_metric, register_metric
+from bizreg.core.metrics_registry import all_metrics, get_metric, period_list_url, register_metric
+
+VIEW_REGISTER = "enterprises.view_enterprise"
 
 
 @pytest.fixture
@@ -90,17 +93,45 @@ def test_seeder_depending_on_an_unregistered_one_is_an_error(empty_seeders):
         demo.ordered_seeders()
 
 
-def test_a_metric_may_declare_its_records_url(empty_metrics):
-    def url(authority_ids, start, end):
-        return f"/list/?from={start}&to={end}"
-
+@pytest.mark.django_db
+def test_a_metric_may_declare_its_records_url(empty_metrics, make_user):
+    url = period_list_url("enterprises:list", "established_from", "established_to", permission=VIEW_REGISTER)
     register_metric("test.linked", label="a", unit="件", definition="d", records_url=url)(
         lambda i, s, e: Decimal(0)
     )
     register_metric("test.plain", label="b", unit="件", definition="d")(lambda i, s, e: Decimal(0))
     start, end = dt.date(2023, 1, 1), dt.date(2023, 2, 1)
-    assert get_metric("test.linked").drill_down_url([1], start, end) == "/list/?from=2023-01-01&to=2023-02-01"
+    assert (
+        get_metric("test.linked").drill_down_url([1], start, end)
+        == "/enterprises/?established_from=2023-01-01&established_to=2023-01-31"
+    )
     assert get_metric("test.plain").drill_down_url([1], start, end) == ""
+    assert get_metric("test.linked").offers_records_to(make_user("registration_clerk"))
+    assert not get_metric("test.linked").offers_records_to(make_user("finance_officer"))
+    assert not get_metric("test.plain").offers_records_to(make_user("registration_clerk"))
+
+
+@pytest.mark.django_db
+def test_each_drill_down_opens_for_its_permission_alone(make_user, client_for):
+    """The permission a metric declares for its list is what the list asks for: a user whose only right
+    is that permission opens it; a user without it gets 403 (so no viewer is offered a link to a 403)."""
+    start, end = dt.date(2023, 3, 1), dt.date(2023, 4, 1)
+    linked = [metric for metric in all_metrics() if metric.records_url is not None]
+    assert len(linked) >= 15
+    no_rights = client_for(make_user())
+    for permission in sorted({metric.records_url.permission for metric in linked}):
+        app_label, codename = permission.split(".", 1)
+        role = Group.objects.create(name=f"仅{permission}")
+        role.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        holder = make_user()
+        holder.groups.add(role)
+        client = client_for(holder)
+        for metric in linked:
+            if metric.records_url.permission != permission:
+                continue
+            url = metric.drill_down_url([1], start, end)
+            assert client.get(url).status_code == 200, (metric.key, url)
+            assert no_rights.get(url).status_code == 403, (metric.key, url)
 
 
 def test_published_drill_down_urls_name_the_period():

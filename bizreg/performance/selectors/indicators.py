@@ -120,10 +120,11 @@ class Measurement:
         return self.end - dt.timedelta(days=1)
 
 
-def drill_down_url(indicator: Indicator, start: dt.date, end: dt.date) -> str:
-    """The module's list of the records behind the figure, or "" (manual mode, or no list declared)."""
+def drill_down_url(indicator: Indicator, start: dt.date, end: dt.date, *, viewer) -> str:
+    """The module's list of the records behind the figure, or "" (manual mode, no list declared, or a
+    list the viewer may not open)."""
     metric = published_metric(indicator)
-    if metric is None:
+    if metric is None or not metric.offers_records_to(viewer):
         return ""
     return metric.drill_down_url([indicator.project.authority_id], start, end)
 
@@ -137,12 +138,12 @@ def safe_actual(indicator: Indicator, start: dt.date, end: dt.date, *, annual: b
     return indicator_actual(indicator, start, end, annual=annual), notice
 
 
-def measure(indicator: Indicator, start: dt.date, end: dt.date) -> Measurement:
+def measure(indicator: Indicator, start: dt.date, end: dt.date, *, viewer) -> Measurement:
     """The actual over [start, end): the metric for any period; a manual value only for the whole year."""
     year_start, year_end = year_bounds(indicator.project)
     annual = start <= year_start and end >= year_end
     actual, notice = safe_actual(indicator, start, end, annual=annual)
-    url = "" if notice else drill_down_url(indicator, start, end)
+    url = "" if notice else drill_down_url(indicator, start, end, viewer=viewer)
     return Measurement(start, end, actual, url, indicator.unit, notice)
 
 
@@ -156,7 +157,7 @@ class SnapshotRow:
     ytd_url: str
 
 
-def snapshot_rows(indicator: Indicator) -> list[SnapshotRow]:
+def snapshot_rows(indicator: Indicator, *, viewer) -> list[SnapshotRow]:
     from bizreg.performance.services.indicators import next_month
 
     rows = []
@@ -169,8 +170,8 @@ def snapshot_rows(indicator: Indicator) -> list[SnapshotRow]:
                 s.month_value,
                 s.ytd_value,
                 s.computed_at,
-                drill_down_url(indicator, max(s.month, start), end),
-                drill_down_url(indicator, start, end),
+                drill_down_url(indicator, max(s.month, start), end, viewer=viewer),
+                drill_down_url(indicator, start, end, viewer=viewer),
             )
         )
     return rows
@@ -197,7 +198,7 @@ class EvaluationRow:
         return text + i.unit if i.direction == "eq" else f"{i.get_direction_display()}{text}{i.unit}"
 
 
-def evaluation_table(project: Project) -> dict:
+def evaluation_table(project: Project, *, viewer) -> dict:
     """The 自评表 rows and the funds block: measurements.evaluate_project's rules, with keys of modules not
     built yet read as manual values rather than failing the page."""
     start, end = year_bounds(project)
@@ -216,7 +217,7 @@ def evaluation_table(project: Project) -> dict:
             or indicator.original_target_text != indicator.target_text
             or indicator.original_weight != indicator.weight
         )
-        url = "" if notices[indicator.pk] else drill_down_url(indicator, start, end)
+        url = "" if notices[indicator.pk] else drill_down_url(indicator, start, end, viewer=viewer)
         rows.append(
             EvaluationRow(indicator, score, actuals[indicator.pk], adjusted, url, notices[indicator.pk])
         )

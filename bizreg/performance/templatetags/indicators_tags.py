@@ -13,7 +13,7 @@ register = template.Library()
 @register.inclusion_tag("performance/indicators_panel_body.html", takes_context=True)
 def indicators_panel(context, project):
     """Rows of target, actual and score for the year, with the lint findings and the weight check."""
-    table = selectors.evaluation_table(project)
+    table = selectors.evaluation_table(project, viewer=context["request"].user)
     findings = services.lint_project(project)
     return {
         "project": project,

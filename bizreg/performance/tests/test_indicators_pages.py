@@ -164,7 +164,9 @@ def test_wire_button(client_for, officer, project, seed_indicators):
     )
 
 
-def test_evaluation_page_shows_the_table(client_for, officer, project, seed_indicators, clerk, authority):
+def test_evaluation_page_shows_the_table(
+    client_for, officer, manager, project, seed_indicators, clerk, authority
+):
     ServiceRecord.objects.create(
         authority=authority,
         kind="info_entry",
@@ -182,10 +184,18 @@ def test_evaluation_page_shows_the_table(client_for, officer, project, seed_indi
     assert "943.10" in text and "943.07" in text  # the funds block in 万元
     assert 'data-testid="budget-score">10.00' in text  # 943.07 / 943.1 × 10 rounds to 10.00
     assert "15.00" in text  # indicator 5 evaluated at 100 % of 15
-    assert "/registration/records/?date_from=2023-01-01&amp;date_to=2023-12-31" in text
+    # The finance officer may not open the registration records: the figure is shown without its link.
+    records_link = "/registration/records/?date_from=2023-01-01&amp;date_to=2023-12-31"
+    assert records_link not in text
+    as_manager = client_for(manager).get(reverse("performance:evaluation", args=[project.pk]))
+    assert records_link in as_manager.content.decode()
 
 
-def test_indicator_detail_period_and_drill_down(client_for, officer, clerk, authority, seed_indicators):
+def test_indicator_detail_period_and_drill_down(
+    client_for, officer, manager, clerk, authority, seed_indicators
+):
+    """The figure links to the records behind it for a viewer who may open them (the manager), and is shown
+    without a link to the finance officer, who may not open the registration records (403 there)."""
     for day in (dt.date(2023, 4, 3), dt.date(2023, 5, 9), dt.date(2023, 5, 10)):
         ServiceRecord.objects.create(
             authority=authority,
@@ -200,9 +210,14 @@ def test_indicator_detail_period_and_drill_down(client_for, officer, clerk, auth
     url = reverse("performance:indicator_detail", args=[three.pk])
     response = client.get(url, {"period": "month", "month": 5})
     assert response.context["measurement"].actual.value == Decimal(2)
-    link = response.context["measurement"].drill_down_url
+    assert response.context["measurement"].drill_down_url == ""
+    assert 'data-testid="drill-down"' not in response.content.decode()
+    as_manager = client_for(manager).get(url, {"period": "month", "month": 5})
+    link = as_manager.context["measurement"].drill_down_url
     assert parse_qs(urlparse(link).query) == {"date_from": ["2023-05-01"], "date_to": ["2023-05-31"]}
-    records = client_for(clerk).get(link)
+    assert 'data-testid="drill-down"' in as_manager.content.decode()
+    assert client_for(officer).get(link).status_code == 403
+    records = client_for(manager).get(link)
     assert records.status_code == 200
     assert records.context["page"].paginator.count == 2  # the records behind the figure
     quarter = client.get(url, {"period": "quarter", "quarter": 2})

@@ -159,8 +159,8 @@ def indicator_detail(request, pk: int):
     indicator = selectors.indicator_for(request.user, pk)
     form = PeriodForm(request.GET or None, project=indicator.project, today=timezone.localdate())
     start, end = form.bounds()
-    measurement = selectors.measure(indicator, start, end)
-    annual = selectors.measure(indicator, *selectors.year_bounds(indicator.project))
+    measurement = selectors.measure(indicator, start, end, viewer=request.user)
+    annual = selectors.measure(indicator, *selectors.year_bounds(indicator.project), viewer=request.user)
     return render(
         request,
         "performance/indicators_detail.html",
@@ -171,7 +171,7 @@ def indicator_detail(request, pk: int):
             "measurement": measurement,
             "score": selectors.score_for(indicator, annual.actual),
             "annual": annual,
-            "snapshots": selectors.snapshot_rows(indicator),
+            "snapshots": selectors.snapshot_rows(indicator, viewer=request.user),
             "adjustments": selectors.indicator_adjustments(indicator),
             "findings": services.lint_indicator(indicator),
             "open_adjustment": indicator.adjustments.filter(status=AdjustmentStatus.REQUESTED).first(),
@@ -382,7 +382,7 @@ def adjustment_decide(request, pk: int):
 @require_GET
 def evaluation(request, project_pk: int):
     project = selectors.project_for(request.user, project_pk)
-    table = selectors.evaluation_table(project)
+    table = selectors.evaluation_table(project, viewer=request.user)
     budget = table["evaluation"].budget
     funds = {
         "initial": yuan_to_wan(project.initial_budget),
