@@ -170,21 +170,30 @@ class _TodaysWork:
         if self.clerk is None or self.street is None:
             self.ctx.log("  没有窗口人员演示账号或街道数据，跳过当前在办业务")
             return 0
+        # Every intake and step in the order of its time, across the cases: the notices are numbered in
+        # the order they are issued, so a day's acceptance notice must not be numbered after a later day's.
+        events = []
         for number, spec in enumerate(CASES, start=1):
             # Received in the first half hour (3 minutes apart); every step comes after.
-            with simulated_now(self.at(spec.received, 3 * number)):
-                case = case_services.case_intake(
-                    authority=self.ctx.authority, actor=self.clerk, data=self._data(spec, number)
-                )
-            for action, back, minutes in spec.steps:
-                with simulated_now(self.at(back, minutes)):
-                    if action == "request_extension":
-                        case_services.case_extension_request(
-                            case=case, actor=self.clerk, reason=spec.extension_reason
-                        )
-                        continue
+            events.append((self.at(spec.received, 3 * number), number, "intake"))
+            events += [(self.at(back, minutes), number, action) for action, back, minutes in spec.steps]
+        cases = {}
+        for moment, number, action in sorted(events):
+            spec = CASES[number - 1]
+            with simulated_now(moment):
+                if action == "intake":
+                    cases[number] = case_services.case_intake(
+                        authority=self.ctx.authority, actor=self.clerk, data=self._data(spec, number)
+                    )
+                elif action == "request_extension":
+                    case_services.case_extension_request(
+                        case=cases[number], actor=self.clerk, reason=spec.extension_reason
+                    )
+                else:
                     extra = {"deficiencies": list(spec.deficiencies)} if spec.deficiencies else {}
-                    case = case_services.case_transition(case=case, action=action, actor=self.clerk, **extra)
+                    cases[number] = case_services.case_transition(
+                        case=cases[number], action=action, actor=self.clerk, **extra
+                    )
         self.ctx.log(f"  当前在办登记业务 {len(CASES)} 件（近 3 个工作日收件）")
         return len(CASES)
 

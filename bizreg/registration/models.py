@@ -655,7 +655,8 @@ class FollowUpTask(AuthorityScopedModel):
         indexes = [models.Index(fields=["authority", "status", "due_on"], name="followup_auth_status_due")]
 
     def __str__(self) -> str:
-        return f"{self.case_id} {self.get_status_display()}"
+        # Named by its case's number, as staff know it (the home page's recent work shows this).
+        return f"{self.case.number} {self.get_status_display()}"
 
 
 class ContactMethod(models.TextChoices):

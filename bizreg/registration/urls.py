@@ -24,6 +24,7 @@ urlpatterns += [
     path("follow-ups/<int:pk>/", records_views.follow_up_detail, name="follow_up_detail"),
     path("follow-ups/<int:pk>/contact/", records_views.follow_up_contact, name="follow_up_contact"),
     path("follow-ups/<int:pk>/close/", records_views.follow_up_close, name="follow_up_close"),
+    path("follow-ups/<int:pk>/assign/", records_views.follow_up_assign, name="follow_up_assign"),
     path(
         "follow-ups/<int:pk>/reveal-phone/",
         records_views.follow_up_reveal_phone,

@@ -92,13 +92,18 @@ class ServiceErrorsMixin:
         name = SERVICE_FIELD_ALIASES.get(name, name)
         return name if name in self.fields else None
 
-    def add_service_errors(self, exc: ValidationError) -> None:
+    def add_service_errors(self, exc: ValidationError, *, beside_own_errors: bool = False) -> None:
+        """With `beside_own_errors`, a field the form itself already refused keeps only the form's message
+        (the service, not given the value, would say it is missing)."""
         if not hasattr(exc, "error_dict"):
             for message in exc.messages:
                 self.add_error(None, message)
             return
+        refused = set(self.errors) if beside_own_errors else set()
         for name, errors in exc.error_dict.items():
             target = None if name == NON_FIELD_ERRORS else self.field_for_error(name)
+            if target in refused:
+                continue
             for error in errors:
                 message = error.message % error.params if error.params else error.message
                 self.add_error(target, message)
@@ -296,7 +301,7 @@ class ReturnForCorrectionForm(ReasonForm):
 
 class ResubmitForm(ReasonForm):
     materials = forms.TypedMultipleChoiceField(
-        label=_("本次补交的材料"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+        label=_("本次补交的此前未收材料"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args, materials: list[CaseMaterial], **kwargs):

@@ -156,6 +156,18 @@ class CloseForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):
     outcome = forms.CharField(label=_("跟进结果"), max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class AssignForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):
+    """Who follows the task up; empty leaves it unassigned (the next one to log a contact takes it)."""
+
+    assignee = forms.ModelChoiceField(
+        label=_("负责人"), queryset=None, required=False, empty_label=_("（未指派）")
+    )
+
+    def __init__(self, *args, staff, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff
+
+
 class FollowUpFilterForm(BootstrapMixin, forms.Form):
     """The follow-up list's filters; the status is chosen by the tabs above them."""
 

@@ -95,8 +95,8 @@ SORTS = {
 SORT_CHOICES = (
     ("-received_at", gettext_lazy("收件时间（新→旧）")),
     ("received_at", gettext_lazy("收件时间（旧→新）")),
-    ("due_on", gettext_lazy("法定办结日（近→远）")),
-    ("-due_on", gettext_lazy("法定办结日（远→近）")),
+    ("due_on", gettext_lazy("法定办结日（早→晚）")),
+    ("-due_on", gettext_lazy("法定办结日（晚→早）")),
     ("number", gettext_lazy("业务编号（小→大）")),
     ("-number", gettext_lazy("业务编号（大→小）")),
 )

@@ -24,6 +24,7 @@ import logging
 import random
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -486,19 +487,36 @@ def next_case_number(*, authority: Authority, day: dt.date) -> str:
     return f"{prefix}{last:05d}"
 
 
-def case_intake(*, authority: Authority, actor, data: Mapping) -> RegistrationCase:
-    """Register a case received at the window, online or by mail, with its materials checklist.
+@dataclass(frozen=True)
+class _IntakeValues:
+    """What the intake checks made of the submitted data, ready to be written."""
 
-    `data` keys: case_type, channel, enterprise (pk) or enterprise_uscc (an entry of the register, for
-    change, deregistration, filing, migration out), enterprise_name (new name: establishment, migration
-    in), uscc (optional pre-assigned code of an establishment; the existing code of a migration in),
-    applicant_name/_id_number/_phone, agent_name/_id_number/_phone (optional, all or none),
-    materials (codes or ids of the checklist items received), requested_changes (dict: see
-    REQUESTED_CHANGE_LABELS), investigation_reference, external_id, received_at (default now).
+    case_type: str
+    channel: str
+    person: dict[str, str]
+    reference: str
+    external_id: str
+    received_at: dt.datetime
+    enterprise: Enterprise | None
+    enterprise_name: str
+    uscc: str
+    stored_changes: dict[str, Any]
+    checklist: list[MaterialRequirement]
+    ticked: set[int]
 
-    Raises ValidationError({field: [message]}) naming every problem; a locked enterprise is refused with
-    the lock's reason unless investigation_reference is the lock's own case.
-    """
+
+def case_intake_problems(*, authority: Authority, actor, data: Mapping) -> ValidationError | None:
+    """Every problem case_intake would name in `data`, without writing anything. The intake page asks for
+    them when its own form already refused a field (a negative capital, say), so that the clerk sees the
+    malformed ID, the missing materials and the rest in the same answer, not one round at a time."""
+    try:
+        _checked_intake(authority=authority, actor=actor, data=data)
+    except ValidationError as exc:
+        return exc
+    return None
+
+
+def _checked_intake(*, authority: Authority, actor, data: Mapping) -> _IntakeValues:
     if not actor.has_perm("registration.add_registrationcase"):
         raise PermissionDenied(_("您的角色无权受理登记业务。"))
     errors = _Errors()
@@ -643,38 +661,72 @@ def case_intake(*, authority: Authority, actor, data: Mapping) -> RegistrationCa
     )
     if errors:
         raise ValidationError(dict(errors))
-
-    number = next_case_number(authority=authority, day=timezone.localdate(received_at))
-    case = RegistrationCase(
-        authority=authority,
-        number=number,
-        external_id=external_id,
+    return _IntakeValues(
         case_type=case_type,
         channel=channel,
-        state=CaseState.RECEIVED,
+        person=person,
+        reference=reference,
+        external_id=external_id,
+        received_at=received_at,
         enterprise=enterprise,
         enterprise_name=enterprise_name,
         uscc=uscc,
-        requested_changes=stored_changes,
-        investigation_reference=reference,
-        received_at=received_at,
+        stored_changes=stored_changes,
+        checklist=checklist,
+        ticked=ticked,
+    )
+
+
+def case_intake(*, authority: Authority, actor, data: Mapping) -> RegistrationCase:
+    """Register a case received at the window, online or by mail, with its materials checklist.
+
+    `data` keys: case_type, channel, enterprise (pk) or enterprise_uscc (an entry of the register, for
+    change, deregistration, filing, migration out), enterprise_name (new name: establishment, migration
+    in), uscc (optional pre-assigned code of an establishment; the existing code of a migration in),
+    applicant_name/_id_number/_phone, agent_name/_id_number/_phone (optional, all or none),
+    materials (codes or ids of the checklist items received), requested_changes (dict: see
+    REQUESTED_CHANGE_LABELS), investigation_reference, external_id, received_at (default now).
+
+    Raises ValidationError({field: [message]}) naming every problem; a locked enterprise is refused with
+    the lock's reason unless investigation_reference is the lock's own case.
+    """
+    intake = _checked_intake(authority=authority, actor=actor, data=data)
+    number = next_case_number(authority=authority, day=timezone.localdate(intake.received_at))
+    case = RegistrationCase(
+        authority=authority,
+        number=number,
+        external_id=intake.external_id,
+        case_type=intake.case_type,
+        channel=intake.channel,
+        state=CaseState.RECEIVED,
+        enterprise=intake.enterprise,
+        enterprise_name=intake.enterprise_name,
+        uscc=intake.uscc,
+        requested_changes=intake.stored_changes,
+        investigation_reference=intake.reference,
+        received_at=intake.received_at,
         received_by=actor,
-        **person,
+        **intake.person,
     )
     case._history_user = actor
     try:
         with transaction.atomic():
             case.save()
             CaseMaterial.objects.bulk_create(
-                CaseMaterial(case=case, requirement=item, received=item.pk in ticked) for item in checklist
+                CaseMaterial(case=case, requirement=item, received=item.pk in intake.ticked)
+                for item in intake.checklist
             )
     except IntegrityError:
         if (
-            external_id
-            and RegistrationCase.objects.filter(authority=authority, external_id=external_id).exists()
+            intake.external_id
+            and RegistrationCase.objects.filter(authority=authority, external_id=intake.external_id).exists()
         ):
             raise ValidationError(
-                {"external_id": [_("一网通办申请号 %(id)s 已登记，不能重复受理。") % {"id": external_id}]}
+                {
+                    "external_id": [
+                        _("一网通办申请号 %(id)s 已登记，不能重复受理。") % {"id": intake.external_id}
+                    ]
+                }
             ) from None
         raise
     return case

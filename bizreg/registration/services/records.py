@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -255,6 +255,9 @@ def follow_up_close(*, task: FollowUpTask, actor, outcome: str) -> FollowUpTask:
 
 @transaction.atomic
 def follow_up_assign(*, task: FollowUpTask, actor, assignee) -> FollowUpTask:
+    """Give an open task to a colleague of its authority (None: unassigned)."""
+    if not actor.has_perm("registration.change_followuptask"):
+        raise PermissionDenied(_("您的角色无权指派跟进任务。"))
     row = _open_task(task)
     if assignee is not None and not assignee.authorities.filter(pk=row.authority_id).exists():
         raise ValidationError({"assignee": [_("所选人员不属于本登记机关。")]})

@@ -126,8 +126,9 @@ def _count(client, url, params=None) -> int:
 
 # Session (read, and the save in a savepoint: 3), user, permissions (1), authorities, capped count, the
 # calendar of the due horizon (overrides and manual years at once), page rows (receiver in the same
-# query), the due-warning aggregate, the receivers filter's choices, the layout's authority names and roles.
-LIST_PAGE_QUERIES = 14
+# query), the due-warning aggregate, the receivers filter's choices (the colleagues without the right to
+# receive, which of them received a case, then the choices: 3), the layout's authority names and roles.
+LIST_PAGE_QUERIES = 16
 
 
 def test_list_query_count_does_not_grow_with_rows(client_for, clerk, intake, second_clerk):
@@ -231,6 +232,36 @@ def test_intake_form_shows_field_errors_in_chinese(client_for, clerk):
     assert 'data-testid="error-applicant_id_number"' in page and "应为 18 位" in page
     assert 'data-testid="error-applicant_phone"' in page and "手机号码" in page
     assert 'data-testid="error-enterprise_name"' in page
+    assert not RegistrationCase.objects.exists()
+
+
+def test_intake_form_names_every_problem_when_it_refuses_a_field_itself(client_for, clerk):
+    """A capital the form itself refuses (negative) does not hide the service's checks: the malformed ID and
+    phone, the missing name and the agent's half-filled details come back in the same answer."""
+    response = client_for(clerk).post(
+        "/registration/cases/new/",
+        {
+            "case_type": "establishment",
+            "channel": "window",
+            "applicant_name": "王小明",
+            "applicant_id_number": "123456789012345678",
+            "applicant_phone": "1380013",
+            "agent_id_number": "440115",
+            "rc_registered_capital": "-5",
+        },
+    )
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert set(errors) >= {
+        "rc_registered_capital",
+        "applicant_id_number",
+        "applicant_phone",
+        "agent_id_number",
+        "enterprise_name",
+    }
+    # The refused capital keeps the form's own message only, not also the service's "missing".
+    assert len(errors["rc_registered_capital"]) == 1
+    assert "0" in errors["rc_registered_capital"][0]
     assert not RegistrationCase.objects.exists()
 
 
@@ -355,6 +386,10 @@ def test_page_return_for_correction_form(client_for, clerk, intake):
         "申请书未签字",
         "住所证明过期",
     ]
+    # The resubmission page lists what the 一次性告知 asked for, to check the corrected materials against.
+    resubmit_page = client.get(f"/registration/cases/{case.pk}/action/resubmit/")
+    listed = re.search(r'data-testid="open-deficiencies".*?</div>', body(resubmit_page), re.S).group(0)
+    assert re.findall(r"<li>(.*?)</li>", listed) == ["请补交或更正：公司章程", "申请书未签字", "住所证明过期"]
     empty = intake()
     response = client.post(
         f"/registration/cases/{empty.pk}/action/return_for_correction/", {"other_deficiencies": ""}
@@ -440,6 +475,13 @@ def test_extension_request_and_approval_through_the_pages(client_for, clerk, man
     queue = body(client_for(manager).get("/registration/extensions/"))
     assert case.number in queue and "需核实股东身份" in queue
     extension = case.extension
+    # The case page takes the head to the request in the queue; the clerk, who may not decide, gets no link.
+    decide_link = f'/registration/extensions/#extension-{extension.pk}" data-testid="decide-extension"'
+    assert decide_link in body(client_for(manager).get(f"/registration/cases/{case.pk}/"))
+    assert 'data-testid="decide-extension"' not in body(
+        client_for(clerk).get(f"/registration/cases/{case.pk}/")
+    )
+    assert f'id="extension-{extension.pk}"' in queue
     bad = client_for(manager).post(f"/registration/extensions/{extension.pk}/decide/", {"decision": "refuse"})
     assert bad.status_code == 400 and "理由" in body(bad)
     ok = client_for(manager).post(f"/registration/extensions/{extension.pk}/decide/", {"decision": "approve"})

@@ -125,6 +125,12 @@ def test_the_window_has_work_in_hand_from_the_last_three_working_days(authority,
     accepted = current.filter(state=CaseState.ACCEPTED)
     assert all(case.due_on == add_working_days(timezone.localdate(case.accepted_at), 3) for case in accepted)
     assert CaseExtension.objects.filter(case__in=accepted, status=CaseExtension.Status.REQUESTED).count() == 1
+    # The steps ran in the order of their time across the cases, so each kind of notice is numbered in the
+    # order it was issued.
+    notices = Notice.objects.filter(case__in=current).order_by("issued_at")
+    for kind in set(notices.values_list("kind", flat=True)):
+        numbers = list(notices.filter(kind=kind).values_list("number", flat=True))
+        assert len(numbers) > 1 and numbers == sorted(numbers), (kind, numbers)
     # Nothing decided: the register is as the demo year left it.
     assert not current.filter(enterprise__established_on__gte=days[-1]).exists()
     clerk = role_users_demo

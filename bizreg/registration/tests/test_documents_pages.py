@@ -142,6 +142,12 @@ def test_case_panel_lists_notices_with_download_links(client_for, clerk, case, n
     assert "尚未打印营业执照" in page
 
 
+def test_case_panel_says_a_migration_out_prints_no_licence(client_for, clerk, authority):
+    moved_out = make_case(authority, case_type="migration_out", enterprise_name="广州南沙迁出测试有限公司")
+    page = client_for(clerk).get(f"/registration/cases/{moved_out.pk}/documents/").content.decode()
+    assert "迁出业务不发营业执照" in page and "尚未打印营业执照" not in page
+
+
 def test_unknown_pk_is_404(client_for, clerk):
     assert client_for(clerk).get("/registration/notices/999999/pdf/").status_code == 404
 

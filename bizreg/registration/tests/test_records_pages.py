@@ -66,6 +66,7 @@ PAGES = [
     ("get", "/registration/follow-ups/{task}/", VIEWERS, 200),
     ("post", "/registration/follow-ups/open/{case}/", CLERK, 302),
     ("post", "/registration/follow-ups/{task}/contact/", CLERK, 302),
+    ("post", "/registration/follow-ups/{task}/assign/", CLERK, 302),
     ("post", "/registration/follow-ups/{task}/reveal-phone/", VIEWERS, 200),
 ]
 
@@ -100,6 +101,7 @@ def test_objects_of_another_authority_answer_404(
         ).status_code
         == 404
     )
+    assert client.post(f"/registration/follow-ups/{task.pk}/assign/", {"assignee": ""}).status_code == 404
     assert not FollowUpTask.objects.filter(case=case).exists()
 
 
@@ -449,6 +451,38 @@ def test_open_contact_close_through_the_pages(authority, clerk, client_for):
     assert response.status_code == 302
     task.refresh_from_db()
     assert task.status == FollowUpTask.Status.DONE
+
+
+def test_assigning_a_task_through_its_page(
+    authority, other_authority, clerk, client_for, two_staff, make_user
+):
+    """The task's page names who follows it up (未指派 until someone takes it) and lets a clerk hand it to a
+    colleague who does this work; someone else, of another authority or a closed task is refused."""
+    task = online_task(authority, clerk)
+    colleague, _other = two_staff
+    client = client_for(clerk)
+    detail = client.get(f"/registration/follow-ups/{task.pk}/").content.decode()
+    assert 'data-testid="assignee">未指派<' in detail and 'data-testid="assign-form"' in detail
+    response = client.post(f"/registration/follow-ups/{task.pk}/assign/", {"assignee": colleague.pk})
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.assignee == colleague
+    assert task.history.latest().history_user == clerk
+    listing = client.get("/registration/follow-ups/").content.decode()
+    assert "甲" in listing
+    for stranger in (make_user("archivist"), make_user("registration_clerk", authorities=[other_authority])):
+        refused = client.post(f"/registration/follow-ups/{task.pk}/assign/", {"assignee": stranger.pk})
+        assert refused.status_code == 400 and "选择一个有效的选项" in refused.content.decode()
+    task.refresh_from_db()
+    assert task.assignee == colleague
+    client.post(f"/registration/follow-ups/{task.pk}/contact/", {"method": "phone", "result": "已联系"})
+    client.post(f"/registration/follow-ups/{task.pk}/close/", {"outcome": "已重新提交"})
+    closed = client.post(f"/registration/follow-ups/{task.pk}/assign/", {"assignee": clerk.pk}, follow=True)
+    assert "不能再修改" in closed.content.decode()
+    task.refresh_from_db()
+    assert task.assignee == colleague
+    manager_view = client_for(make_user("manager")).get(f"/registration/follow-ups/{task.pk}/")
+    assert 'data-testid="assign-form"' not in manager_view.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -115,7 +115,13 @@ def case_due(request):
 def case_intake(request):
     authority = _authority_of(request.user)
     form = CaseIntakeForm(request.POST or None, authority=authority)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        problems = services.case_intake_problems(
+            authority=authority, actor=request.user, data=form.service_data()
+        )
+        if problems is not None:
+            form.add_service_errors(problems, beside_own_errors=True)
+    elif request.method == "POST":
         try:
             case = services.case_intake(authority=authority, actor=request.user, data=form.service_data())
         except ValidationError as exc:
@@ -267,6 +273,10 @@ def case_action(request, pk: int, action: str):
             return redirect("registration:case_detail", pk=case.pk)
     status = 400 if request.method == "POST" else 200
     context = {"case": case, "transition": transition, "form": form}
+    if action == "resubmit":
+        context["open_deficiencies"] = [
+            item for item in selectors.case_deficiencies(case=case) if not item.resolved
+        ]
     if action == "pass_pre_review":
         context["missing_mandatory"] = [
             m for m in selectors.case_materials(case=case) if m.requirement.mandatory and not m.received

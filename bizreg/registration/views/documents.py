@@ -110,5 +110,6 @@ def case_documents_panel(request, case_pk: int):
         # A licence already posted is posted again only after a return: the button says so.
         "posted": [p for p in packages if p.direction == p.Direction.OUTBOUND],
         "next": _panel_next(request),
+        "prints_licence": case.case_type not in NO_LICENCE_TYPES,
     }
     return render(request, "registration/documents_case_panel.html", context)

@@ -19,6 +19,7 @@ from bizreg.core.models import AccessLog, Authority
 from bizreg.core.scoping import authority_ids_for, default_authority_for
 from bizreg.registration import exports
 from bizreg.registration.forms.records import (
+    AssignForm,
     CloseForm,
     ContactForm,
     DailyCountsForm,
@@ -215,6 +216,8 @@ def _follow_up_context(request, task: FollowUpTask, **extra) -> dict:
         "contacts": selectors.follow_up_contacts(task=task),
         "contact_form": extra.pop("contact_form", None) or ContactForm(),
         "close_form": extra.pop("close_form", None) or CloseForm(),
+        "assign_form": extra.pop("assign_form", None)
+        or AssignForm(initial={"assignee": task.assignee_id}, staff=selectors.staff_choices(request.user)),
         "can_change": request.user.has_perm("registration.change_followuptask")
         and task.status == FollowUpTask.Status.OPEN,
         "can_full": request.user.has_perm(FULL_ID_PERM),
@@ -271,6 +274,34 @@ def follow_up_close(request, pk: int):
             messages.success(request, _("跟进任务已完成。"))
             return redirect("registration:follow_up_detail", pk=task.pk)
     context = _follow_up_context(request, task, close_form=form)
+    return render(request, "registration/records_follow_up_detail.html", context, status=400)
+
+
+@login_required
+@permission_required(
+    ["registration.view_followuptask", "registration.change_followuptask"], raise_exception=True
+)
+@require_POST
+def follow_up_assign(request, pk: int):
+    task = selectors.follow_up_for(user=request.user, pk=pk)
+    form = AssignForm(request.POST, staff=selectors.staff_choices(request.user))
+    if form.is_valid():
+        try:
+            services.follow_up_assign(task=task, actor=request.user, assignee=form.cleaned_data["assignee"])
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        except services.FollowUpError as exc:
+            # The task was closed meanwhile: its page no longer offers the form, so the reason goes above it.
+            messages.error(request, str(exc))
+            return redirect("registration:follow_up_detail", pk=task.pk)
+        else:
+            assignee = form.cleaned_data["assignee"]
+            messages.success(
+                request,
+                _("已指派给 %(name)s。") % {"name": assignee} if assignee else _("已取消指派。"),
+            )
+            return redirect("registration:follow_up_detail", pk=task.pk)
+    context = _follow_up_context(request, task, assign_form=form)
     return render(request, "registration/records_follow_up_detail.html", context, status=400)
 
 
