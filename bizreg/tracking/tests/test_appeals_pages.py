@@ -169,6 +169,30 @@ def test_officer_raises_an_appeal_from_a_visit(client_for, officer, authority, c
     assert client.get(reverse("tracking:appeal_new"), {"visit": 99999}).status_code == 404
 
 
+def test_the_source_visit_links_only_for_who_may_open_it(
+    client_for, officer, authority, company, raise_appeal, department, member
+):
+    """The department the appeal is routed to sees which visit it came from, but not as a link to a visit
+    page it may not open (403)."""
+    visit = Visit.objects.create(
+        authority=authority,
+        number="走202600008",
+        enterprise=company,
+        officer=officer,
+        method="phone",
+        visited_on=D(2026, 3, 2),
+        contact_name="刘财务",
+        contact_phone=PHONE,
+    )
+    appeal = services.appeal_route(appeal=raise_appeal(visit=visit), department=department, actor=officer)
+    as_officer = client_for(officer).get(detail(appeal)).content.decode()
+    assert f'href="/tracking/visits/{visit.pk}/" data-testid="visit-link"' in as_officer
+    as_member = client_for(member).get(detail(appeal)).content.decode()
+    assert 'data-testid="visit-link"' not in as_member
+    assert '<span data-testid="visit-number">走202600008</span>' in as_member
+    assert client_for(member).get(f"/tracking/visits/{visit.pk}/").status_code == 403
+
+
 def test_raising_for_an_enterprise_that_does_not_exist_is_refused_on_the_page(client_for, officer, company):
     response = client_for(officer).post(
         reverse("tracking:appeal_new"), form_data(company, enterprise="91440115MA00000000")
