@@ -148,10 +148,10 @@ def form_data(company, **overrides) -> dict:
     return data
 
 
-def test_officer_raises_an_appeal_from_a_visit(client_for, officer, authority, company):
-    visit = Visit.objects.create(
+def phoned_visit(authority, company, officer, number: str) -> Visit:
+    return Visit.objects.create(
         authority=authority,
-        number="走202600007",
+        number=number,
         enterprise=company,
         officer=officer,
         method="phone",
@@ -159,6 +159,10 @@ def test_officer_raises_an_appeal_from_a_visit(client_for, officer, authority, c
         contact_name="刘财务",
         contact_phone=PHONE,
     )
+
+
+def test_officer_raises_an_appeal_from_a_visit(client_for, officer, authority, company):
+    visit = phoned_visit(authority, company, officer, "走202600007")
     client = client_for(officer)
     page = client.get(reverse("tracking:appeal_new"), {"visit": visit.pk}).content.decode()
     assert company.uscc in page and "走202600007" in page and f'value="{visit.pk}"' in page
@@ -174,16 +178,7 @@ def test_the_source_visit_links_only_for_who_may_open_it(
 ):
     """The department the appeal is routed to sees which visit it came from, but not as a link to a visit
     page it may not open (403)."""
-    visit = Visit.objects.create(
-        authority=authority,
-        number="走202600008",
-        enterprise=company,
-        officer=officer,
-        method="phone",
-        visited_on=D(2026, 3, 2),
-        contact_name="刘财务",
-        contact_phone=PHONE,
-    )
+    visit = phoned_visit(authority, company, officer, "走202600008")
     appeal = services.appeal_route(appeal=raise_appeal(visit=visit), department=department, actor=officer)
     as_officer = client_for(officer).get(detail(appeal)).content.decode()
     assert f'href="/tracking/visits/{visit.pk}/" data-testid="visit-link"' in as_officer
