@@ -1,4 +1,4 @@
--- migrations fingerprint: 37f0852b93c4771ef682c6a523f166b9eab02d8f44977aed43a0da7b97159eee
+-- migrations fingerprint: afa985c2543158cce3f660fbf1422cdd76baaceef16564d9c4d14073e6747c6e
 -- Written by `manage.py schema_snapshot` from a database `migrate` built; do not edit.
 BEGIN;
 CREATE TABLE "django_migrations" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "app" varchar(255) NOT NULL, "name" varchar(255) NOT NULL, "applied" datetime NOT NULL);
@@ -262,10 +262,11 @@ INSERT INTO "django_migrations" VALUES(66,'investigations','0002_roles',strftime
 INSERT INTO "django_migrations" VALUES(67,'portal','0001_cache_table',strftime('%Y-%m-%d %H:%M:%f', 'now'));
 INSERT INTO "django_migrations" VALUES(68,'registration','0007_person_lookup_indexes',strftime('%Y-%m-%d %H:%M:%f', 'now'));
 INSERT INTO "django_migrations" VALUES(69,'registration','0008_notice_list_order_index',strftime('%Y-%m-%d %H:%M:%f', 'now'));
-INSERT INTO "django_migrations" VALUES(70,'sessions','0001_initial',strftime('%Y-%m-%d %H:%M:%f', 'now'));
-INSERT INTO "django_migrations" VALUES(71,'tracking','0001_initial',strftime('%Y-%m-%d %H:%M:%f', 'now'));
-INSERT INTO "django_migrations" VALUES(72,'tracking','0002_roles',strftime('%Y-%m-%d %H:%M:%f', 'now'));
-INSERT INTO "django_migrations" VALUES(73,'tracking','0003_visit_move_out_reason_choices',strftime('%Y-%m-%d %H:%M:%f', 'now'));
+INSERT INTO "django_migrations" VALUES(70,'registration','0009_case_receiver_index',strftime('%Y-%m-%d %H:%M:%f', 'now'));
+INSERT INTO "django_migrations" VALUES(71,'sessions','0001_initial',strftime('%Y-%m-%d %H:%M:%f', 'now'));
+INSERT INTO "django_migrations" VALUES(72,'tracking','0001_initial',strftime('%Y-%m-%d %H:%M:%f', 'now'));
+INSERT INTO "django_migrations" VALUES(73,'tracking','0002_roles',strftime('%Y-%m-%d %H:%M:%f', 'now'));
+INSERT INTO "django_migrations" VALUES(74,'tracking','0003_visit_move_out_reason_choices',strftime('%Y-%m-%d %H:%M:%f', 'now'));
 INSERT INTO "django_content_type" VALUES(1,'accounts','user');
 INSERT INTO "django_content_type" VALUES(2,'accounts','historicaluser');
 INSERT INTO "django_content_type" VALUES(3,'accounts','historicaluser_authorities');
@@ -1615,7 +1616,7 @@ INSERT INTO sqlite_sequence VALUES('consultation_ticketnumbercounter',0);
 INSERT INTO sqlite_sequence VALUES('core_backgroundjob',0);
 INSERT INTO sqlite_sequence VALUES('django_admin_log',0);
 INSERT INTO sqlite_sequence VALUES('django_content_type',178);
-INSERT INTO sqlite_sequence VALUES('django_migrations',73);
+INSERT INTO sqlite_sequence VALUES('django_migrations',74);
 INSERT INTO sqlite_sequence VALUES('enterprises_enterprise',0);
 INSERT INTO sqlite_sequence VALUES('enterprises_enterpriseperson',0);
 INSERT INTO sqlite_sequence VALUES('enterprises_historicalenterprise',0);
@@ -2304,6 +2305,7 @@ CREATE INDEX "case_agent_id" ON "registration_registrationcase" ("agent_id_numbe
 CREATE INDEX "case_applicant_phone" ON "registration_registrationcase" ("applicant_phone");
 CREATE INDEX "case_agent_phone" ON "registration_registrationcase" ("agent_phone");
 CREATE INDEX "notice_auth_issued" ON "registration_notice" ("authority_id", "issued_at" DESC, "id" DESC);
+CREATE INDEX "case_auth_receiver_recv" ON "registration_registrationcase" ("authority_id", "received_by_id", "received_at" DESC);
 CREATE INDEX "django_session_expire_date_a5c62663" ON "django_session" ("expire_date");
 CREATE INDEX "tracking_appealevent_occurred_at_8795de3f" ON "tracking_appealevent" ("occurred_at");
 CREATE INDEX "tracking_appealevent_actor_id_cf7734f0" ON "tracking_appealevent" ("actor_id");

@@ -352,7 +352,7 @@ class CaseFilterSet(django_filters.FilterSet):
             receivers = staff_doing(
                 self.user,
                 permission="registration.add_registrationcase",
-                did=((RegistrationCase, "received_by"),),
+                did=((RegistrationCase, "received_by", "received_at"),),
             )
         self.filters["received_by"].queryset = receivers
         self.form.fields["received_by"].queryset = receivers

@@ -163,7 +163,7 @@ def staff_choices(user) -> QuerySet:
     return staff_doing(
         user,
         permission="registration.add_servicerecord",
-        did=((ServiceRecord, "staff"), (FollowUpTask, "assignee")),
+        did=((ServiceRecord, "staff", "occurred_at"), (FollowUpTask, "assignee", "created_at")),
     )
 
 

@@ -126,9 +126,8 @@ def _count(client, url, params=None) -> int:
 
 # Session (read, and the save in a savepoint: 3), user, permissions (1), authorities, capped count, the
 # calendar of the due horizon (overrides and manual years at once), page rows (receiver in the same
-# query), the due-warning aggregate, the receivers filter's choices (the colleagues without the right to
-# receive, which of them received a case, then the choices: 3), the layout's authority names and roles.
-LIST_PAGE_QUERIES = 16
+# query), the due-warning aggregate, the receivers filter's choices, the layout's authority names and roles.
+LIST_PAGE_QUERIES = 14
 
 
 def test_list_query_count_does_not_grow_with_rows(client_for, clerk, intake, second_clerk):
