@@ -533,6 +533,11 @@ def case_deficiencies(*, case: RegistrationCase) -> list:
     return list(case.deficiencies.select_related("requirement").order_by("-round", "id"))
 
 
+def case_open_deficiencies(*, case: RegistrationCase) -> list:
+    """What the 一次性告知 asked to correct and is not corrected yet, in the notice's order."""
+    return list(case.deficiencies.filter(resolved=False).order_by("round", "id"))
+
+
 def case_requested_changes(*, case: RegistrationCase, user) -> list[tuple[str, str]]:
     """The requested changes (or the new entry's data) as (label, shown value); ID numbers masked."""
     from bizreg.enterprises.models import EntityType, IndustrySection

@@ -274,9 +274,7 @@ def case_action(request, pk: int, action: str):
     status = 400 if request.method == "POST" else 200
     context = {"case": case, "transition": transition, "form": form}
     if action == "resubmit":
-        context["open_deficiencies"] = [
-            item for item in selectors.case_deficiencies(case=case) if not item.resolved
-        ]
+        context["open_deficiencies"] = selectors.case_open_deficiencies(case=case)
     if action == "pass_pre_review":
         context["missing_mandatory"] = [
             m for m in selectors.case_materials(case=case) if m.requirement.mandatory and not m.received
